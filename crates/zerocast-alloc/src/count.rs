@@ -74,6 +74,32 @@ impl AllocStats {
     }
 }
 
+impl core::ops::Add for AllocStats {
+    type Output = AllocStats;
+
+    /// The calls of both, for example of two threads of one scenario.
+    ///
+    /// ```
+    /// use zerocast_alloc::AllocStats;
+    /// let a = AllocStats { allocs: 1, reallocs: 0, deallocs: 1, bytes: 8 };
+    /// assert_eq!((a + a).bytes, 16);
+    /// ```
+    fn add(self, other: AllocStats) -> AllocStats {
+        AllocStats {
+            allocs: self.allocs + other.allocs,
+            reallocs: self.reallocs + other.reallocs,
+            deallocs: self.deallocs + other.deallocs,
+            bytes: self.bytes + other.bytes,
+        }
+    }
+}
+
+impl core::ops::AddAssign for AllocStats {
+    fn add_assign(&mut self, other: AllocStats) {
+        *self = *self + other;
+    }
+}
+
 /// Runs `f` and returns what it allocated **on this thread**.
 ///
 /// Other threads — the test harness, a runtime's workers, a logger — cannot

@@ -1,0 +1,116 @@
+//! Async channels, driven by one current-thread runtime.
+
+use std::future::Future;
+
+use super::Payload;
+
+/// A bounded channel used from two futures on one runtime.
+pub trait Async<T: Payload>: 'static {
+    /// The implementation's name in results.
+    const NAME: &'static str;
+    /// The sending half.
+    type Tx: 'static;
+    /// The receiving half.
+    type Rx: 'static;
+    /// A channel with room for `capacity` messages.
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx);
+    /// Sends, waiting while full.
+    fn send(tx: &mut Self::Tx, value: T) -> impl Future<Output = ()>;
+    /// Receives, waiting while empty.
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = T>;
+}
+
+/// `tokio::sync::mpsc`.
+#[derive(Debug)]
+pub struct TokioMpsc;
+
+impl<T: Payload> Async<T> for TokioMpsc {
+    const NAME: &'static str = "tokio";
+    type Tx = tokio::sync::mpsc::Sender<T>;
+    type Rx = tokio::sync::mpsc::Receiver<T>;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        tokio::sync::mpsc::channel(capacity)
+    }
+    async fn send(tx: &mut Self::Tx, value: T) {
+        tx.send(value).await.expect("receiver alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.recv().await.expect("sender alive")
+    }
+}
+
+/// `flume` (async API).
+#[derive(Debug)]
+pub struct Flume;
+
+impl<T: Payload> Async<T> for Flume {
+    const NAME: &'static str = "flume";
+    type Tx = flume::Sender<T>;
+    type Rx = flume::Receiver<T>;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        flume::bounded(capacity)
+    }
+    async fn send(tx: &mut Self::Tx, value: T) {
+        tx.send_async(value).await.expect("receiver alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.recv_async().await.expect("sender alive")
+    }
+}
+
+/// `kanal` (async API).
+#[derive(Debug)]
+pub struct Kanal;
+
+impl<T: Payload> Async<T> for Kanal {
+    const NAME: &'static str = "kanal";
+    type Tx = kanal::AsyncSender<T>;
+    type Rx = kanal::AsyncReceiver<T>;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        kanal::bounded_async(capacity)
+    }
+    async fn send(tx: &mut Self::Tx, value: T) {
+        tx.send(value).await.expect("receiver alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.recv().await.expect("sender alive")
+    }
+}
+
+/// `thingbuf`'s async MPSC channel.
+#[derive(Debug)]
+pub struct Thingbuf;
+
+impl<T: Payload> Async<T> for Thingbuf {
+    const NAME: &'static str = "thingbuf";
+    type Tx = thingbuf::mpsc::Sender<T>;
+    type Rx = thingbuf::mpsc::Receiver<T>;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        thingbuf::mpsc::channel(capacity)
+    }
+    async fn send(tx: &mut Self::Tx, value: T) {
+        tx.send(value).await.expect("receiver alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.recv().await.expect("sender alive")
+    }
+}
+
+/// `async-broadcast` with one receiver and backpressure (overflow off).
+#[derive(Debug)]
+pub struct AsyncBroadcast;
+
+impl<T: Payload> Async<T> for AsyncBroadcast {
+    const NAME: &'static str = "async-broadcast";
+    type Tx = async_broadcast::Sender<T>;
+    type Rx = async_broadcast::Receiver<T>;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        async_broadcast::broadcast(capacity)
+    }
+    async fn send(tx: &mut Self::Tx, value: T) {
+        tx.broadcast(value).await.expect("receiver alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.recv().await.expect("sender alive")
+    }
+}

@@ -1,0 +1,38 @@
+//! Every scenario of the suite. A scenario lists its implementations — zerocast's
+//! first, as they land — and marks a peer that cannot do it "n/a", with the reason.
+
+mod fanout;
+mod latency;
+mod pool;
+mod spsc;
+mod watch;
+
+use crate::harness::{Scenario, Size};
+
+/// Ring capacity shared by the channel scenarios.
+pub(crate) const CAPACITY: usize = 1024;
+
+/// Sizes of the cross-thread and async throughput scenarios.
+pub(crate) const THROUGHPUT: (Size, Size) = (
+    Size {
+        messages: 300_000,
+        b0_messages: 20_000,
+        warmup: 2_000,
+    },
+    Size {
+        messages: 2_000_000,
+        b0_messages: 100_000,
+        warmup: 10_000,
+    },
+);
+
+/// All scenarios, in report order.
+pub fn all() -> Vec<Scenario> {
+    let mut all = Vec::new();
+    all.extend(spsc::scenarios());
+    all.extend(fanout::scenarios());
+    all.extend(watch::scenarios());
+    all.extend(pool::scenarios());
+    all.extend(latency::scenarios());
+    all
+}

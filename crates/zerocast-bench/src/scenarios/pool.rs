@@ -1,0 +1,96 @@
+//! Buffer pools: acquire a 1033-byte buffer, touch it, release it, on one thread.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use crate::harness::{Contender, Kind, RunConfig, Sample, Scenario, Size};
+
+const BUFFER: usize = 1033;
+
+pub(super) fn scenarios() -> Vec<Scenario> {
+    let size = |messages| Size {
+        messages,
+        b0_messages: 20_000,
+        warmup: 1_000,
+    };
+    vec![Scenario {
+        name: "pool/acquire-release/1033",
+        kind: Kind::Throughput,
+        quick: size(200_000),
+        full: size(2_000_000),
+        contenders: vec![
+            Contender::new("bab", run_bab),
+            Contender::new("lockfree-object-pool", run_lockfree_object_pool),
+            Contender::new("sharded-slab", run_sharded_slab),
+            Contender::new("std", run_vec),
+        ],
+    }]
+}
+
+/// Runs `op` `warmup` times, then `messages` times timed (and counted in B0).
+fn ops(cfg: &RunConfig, mut op: impl FnMut(u64)) -> Sample {
+    for i in 0..cfg.warmup {
+        op(i);
+    }
+    let start = Instant::now();
+    let ((), allocs) = cfg.measure(|| {
+        for i in 0..cfg.messages {
+            op(i);
+        }
+    });
+    Sample {
+        elapsed: start.elapsed(),
+        messages: cfg.messages,
+        allocs,
+        latency: None,
+    }
+}
+
+fn run_bab(cfg: &RunConfig) -> Sample {
+    // Sized as in bab's own benchmark of this operation.
+    let pool = bab::HeapBufferPool::new(BUFFER, 64, 64);
+    ops(cfg, |i| {
+        let buffer = pool.try_acquire().expect("a free buffer");
+        // SAFETY: the buffer was just acquired from `pool`, is exclusively ours,
+        // holds `BUFFER` bytes, and is released exactly once.
+        unsafe {
+            *buffer.data() = i as u8;
+            black_box(buffer.data());
+            pool.release(buffer);
+        }
+    })
+}
+
+fn run_lockfree_object_pool(cfg: &RunConfig) -> Sample {
+    let pool = lockfree_object_pool::LinearObjectPool::new(
+        || Vec::<u8>::with_capacity(BUFFER),
+        |v| v.clear(),
+    );
+    ops(cfg, |i| {
+        let mut buffer = pool.pull();
+        buffer.push(i as u8);
+        black_box(&buffer);
+    })
+}
+
+fn run_sharded_slab(cfg: &RunConfig) -> Sample {
+    let pool: sharded_slab::Pool<Vec<u8>> = sharded_slab::Pool::new();
+    ops(cfg, |i| {
+        let key = pool
+            .create_with(|buffer| {
+                buffer.reserve(BUFFER);
+                buffer.push(i as u8);
+            })
+            .expect("a free slot");
+        black_box(key);
+        pool.clear(key);
+    })
+}
+
+fn run_vec(cfg: &RunConfig) -> Sample {
+    ops(cfg, |i| {
+        let mut buffer = Vec::<u8>::with_capacity(BUFFER);
+        buffer.push(i as u8);
+        black_box(&buffer);
+    })
+}
