@@ -53,6 +53,14 @@ struct Args {
     svg: Option<PathBuf>,
 }
 
+/// Writes `text` to `path`, creating its folder.
+fn write(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(path, text)
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let mut all = scenarios::all();
@@ -129,13 +137,13 @@ fn main() -> ExitCode {
     print!("{}", report::table(&report));
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report).expect("serialisable report");
-        if let Err(e) = std::fs::write(path, text) {
+        if let Err(e) = write(path, &text) {
             eprintln!("cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
     }
     if let Some(path) = &args.markdown {
-        if let Err(e) = std::fs::write(path, report::markdown(&report, command.trim_end())) {
+        if let Err(e) = write(path, &report::markdown(&report, command.trim_end())) {
             eprintln!("cannot write {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
