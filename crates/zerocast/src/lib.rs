@@ -1,18 +1,28 @@
 //! Zero-allocation message passing for Rust hot paths.
 //!
-//! Rings, channels, pools and packets whose send, receive, wait and wake never
-//! touch the heap after start-up — proven in tests with
+//! Rings, channels, pools and packets whose send, receive, **wait and wake**
+//! never touch the heap after start-up — proven in tests with
 //! [`zerocast-alloc`](https://docs.rs/zerocast-alloc).
 //!
-//! The crate is `#![no_std]`; feature `alloc` adds heap-backed constructors and
-//! `std` (default) adds blocking waits and I/O sinks. The primitives land
-//! layer by layer (see the repository README for their status); this release
-//! holds the foundation only.
+//! | module | what |
+//! |---|---|
+//! | [`wait`] | allocation-free waiting: [`wait::WaitCell`], [`wait::WakerSet`] |
+//! | [`ring`] | [`ring::EventRing`]: a local fixed ring, no heap at all |
+//! | [`spsc`] | bounded single-producer single-consumer channel |
+//! | [`multicast`] | lossless fan-out: every subscriber sees every message, the slowest applies backpressure (feature `alloc`, targets with 64-bit atomics) |
+//!
+//! The crate is `#![no_std]`; feature `alloc` adds the heap-backed
+//! constructors and `std` (default) adds blocking waits. [`ring`], [`wait`] and
+//! [`spsc::Storage`] work with neither.
 //!
 //! # Examples
 //!
 //! ```
-//! assert!(zerocast::FEATURES.contains(&"core"));
+//! # futures_executor::block_on(async {
+//! let (mut tx, mut rx) = zerocast::spsc::channel::<u64>(64);
+//! tx.push(42).await.unwrap();
+//! assert_eq!(rx.pop().await, Ok(42));
+//! # });
 //! ```
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -22,12 +32,15 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-/// The build's enabled layers, for diagnostics: always `"core"`, plus `"alloc"`
-/// and `"std"` when those features are on.
-pub const FEATURES: &[&str] = &[
-    "core",
-    #[cfg(feature = "alloc")]
-    "alloc",
-    #[cfg(feature = "std")]
-    "std",
-];
+mod error;
+#[cfg(all(feature = "std", not(zerocast_loom)))]
+mod park;
+mod sync;
+
+#[cfg(all(feature = "alloc", target_has_atomic = "64"))]
+pub mod multicast;
+pub mod ring;
+pub mod spsc;
+pub mod wait;
+
+pub use error::{Closed, SendError, TryRecvError, TrySendError};

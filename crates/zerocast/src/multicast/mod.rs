@@ -1,0 +1,164 @@
+//! Lossless fan-out (SPMC with backpressure): every subscriber sees every
+//! message, in order; the slowest subscriber holds the publisher back.
+//!
+//! [`channel`] returns one [`Publisher`] (not `Clone`: one writer, by type) and
+//! one [`Subscriber`] per reader (each owns its cursor, not `Clone`: distinct
+//! readers, by type). Subscribers read **by reference** through a
+//! [`RecvGuard`] (zero-copy, no `Clone` bound) or by value with `recv` for
+//! `T: Clone`. Nothing allocates after construction, waiting included.
+//!
+//! # Protocol
+//!
+//! Slot `i` carries a count of subscribers still to read it. The publisher
+//! writes a free slot, sets its count to the live subscribers, and publishes
+//! with one read-modify-write on a word that packs the tail position with the
+//! live-subscriber count. Each subscriber reads in order and decrements; the
+//! last one drops the value at once (not when the slot is overwritten) and
+//! marks the slot free. Because tail and live count change in one atomic word,
+//! a subscriber that leaves learns exactly which published slots still count
+//! it, and releases them; publishes after it see the smaller count. So a
+//! dropped subscriber stops holding the publisher back, and no value is ever
+//! leaked or dropped twice.
+//!
+//! **Head-of-line blocking:** a subscriber that holds a [`RecvGuard`] (or stops
+//! reading) keeps its slot, and a full ring makes the publisher wait for it.
+//!
+//! # Examples
+//!
+//! ```
+//! let (mut publisher, subscribers) = zerocast::multicast::channel::<String>(8, 2);
+//! publisher.try_publish("tick".to_owned()).unwrap();
+//! for mut s in subscribers {
+//!     let guard = s.try_recv_ref().unwrap();
+//!     assert_eq!(&*guard, "tick"); // read in place: no clone
+//! }
+//! ```
+
+mod publisher;
+mod subscriber;
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::mem::MaybeUninit;
+
+pub use self::publisher::{Publish, Publisher};
+pub use self::subscriber::{Recv, RecvGuard, RecvRef, Subscriber};
+use crate::sync::{AtomicU64, AtomicU8, AtomicUsize, CachePadded, Ordering, UnsafeCell};
+use crate::wait::{WaitCell, WakerSet};
+
+/// A slot's count when no subscriber is still to read it and its value is gone.
+const FREE: usize = usize::MAX;
+/// Bits of the state word that hold the live-subscriber count.
+const LIVE_BITS: u32 = 16;
+/// Mask of the live-subscriber count.
+const LIVE_MASK: u64 = (1 << LIVE_BITS) - 1;
+/// Positions wrap at `2^48` (the bits left above the count).
+const POS_MASK: u64 = (1 << (64 - LIVE_BITS)) - 1;
+
+/// The most subscribers one channel can have.
+pub const MAX_SUBSCRIBERS: usize = LIVE_MASK as usize;
+
+/// State shared by the publisher and every subscriber.
+pub(crate) struct Shared<T> {
+    /// `tail << LIVE_BITS | live`: the next position to publish and the number
+    /// of subscribers still attached. Changed only by read-modify-writes.
+    state: CachePadded<AtomicU64>,
+    /// Set when the publisher is gone (after its last publish).
+    closed: AtomicU8,
+    /// Per slot: subscribers still to read it, or [`FREE`].
+    remaining: Box<[AtomicUsize]>,
+    /// Initialised exactly when `remaining` is not `FREE`.
+    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    /// `slots.len() - 1`; the length is a power of two.
+    mask: u64,
+    /// Subscribers' wakers, one reserved slot each.
+    readers: WakerSet,
+    /// The publisher's waker, woken when a slot becomes free.
+    writer: CachePadded<WaitCell>,
+}
+
+// SAFETY: values move in on the publisher's thread and are read by reference
+// and dropped on subscribers' threads, so sharing needs `T: Send + Sync`; the
+// slot protocol above rules out data races on the cells.
+unsafe impl<T: Send + Sync> Sync for Shared<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Send for Shared<T> {}
+
+impl<T> Shared<T> {
+    #[inline(always)]
+    fn tail(state: u64) -> u64 {
+        state >> LIVE_BITS
+    }
+
+    #[inline(always)]
+    fn live(state: u64) -> u64 {
+        state & LIVE_MASK
+    }
+
+    #[inline(always)]
+    fn index(&self, pos: u64) -> usize {
+        (pos & self.mask) as usize
+    }
+
+    /// Removes `n` readers' claims on the slot of `pos`; whoever removes the
+    /// last one drops the value, frees the slot and wakes the publisher.
+    fn release(&self, pos: u64, n: usize) {
+        let i = self.index(pos);
+        let before = self.remaining[i].fetch_sub(n, Ordering::AcqRel);
+        debug_assert!(before != FREE && before >= n);
+        if before == n {
+            // SAFETY: every reader of this slot is done with it (AcqRel above
+            // ordered their reads before this), so it is ours to drop, once.
+            self.slots[i].with_mut(|p| unsafe { (*p).assume_init_drop() });
+            self.remaining[i].store(FREE, Ordering::Release);
+            self.writer.wake();
+        }
+    }
+}
+
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        // Every handle is gone; every published slot was released by its
+        // readers or by the detach of the last of them.
+        debug_assert!(self
+            .remaining
+            .iter()
+            .all(|r| r.load(Ordering::Relaxed) == FREE));
+    }
+}
+
+/// Creates a channel of `capacity` slots (rounded up to a power of two) and
+/// `subscribers` subscribers, all allocated now and never again.
+///
+/// # Panics
+///
+/// If `capacity` is zero or above `2^32`, or `subscribers` is zero or above
+/// [`MAX_SUBSCRIBERS`].
+#[track_caller]
+pub fn channel<T>(capacity: usize, subscribers: usize) -> (Publisher<T>, Vec<Subscriber<T>>) {
+    assert!(
+        capacity > 0 && capacity <= 1 << 32,
+        "multicast::channel capacity must be between 1 and 2^32, got {capacity}"
+    );
+    assert!(
+        subscribers > 0 && subscribers <= MAX_SUBSCRIBERS,
+        "multicast::channel needs 1..={MAX_SUBSCRIBERS} subscribers, got {subscribers}"
+    );
+    let slots = capacity.next_power_of_two();
+    let shared = Arc::new(Shared {
+        state: CachePadded::new(AtomicU64::new(subscribers as u64)),
+        closed: AtomicU8::new(0),
+        remaining: (0..slots).map(|_| AtomicUsize::new(FREE)).collect(),
+        slots: (0..slots)
+            .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+            .collect(),
+        mask: slots as u64 - 1,
+        readers: WakerSet::new(subscribers),
+        writer: CachePadded::new(WaitCell::new()),
+    });
+    let subs = (0..subscribers)
+        .map(|id| Subscriber::new(shared.clone(), id))
+        .collect();
+    (Publisher::new(shared, subscribers as u64), subs)
+}

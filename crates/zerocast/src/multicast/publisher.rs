@@ -1,0 +1,246 @@
+//! [`Publisher`]: the one writer of a multicast channel.
+
+use alloc::sync::Arc;
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use super::{Shared, FREE, LIVE_BITS, POS_MASK};
+use crate::error::{Closed, SendError, TrySendError};
+use crate::sync::Ordering;
+
+/// The writing half of a multicast channel: one per channel, not `Clone`, not
+/// `Sync`; every operation takes `&mut self`.
+///
+/// ```compile_fail
+/// let (publisher, _subs) = zerocast::multicast::channel::<u32>(4, 1);
+/// let _second = publisher.clone();
+/// ```
+pub struct Publisher<T> {
+    shared: Arc<Shared<T>>,
+    /// Next position to publish (mod 2^48).
+    tail: u64,
+    /// Subscribers attached as of our last publish (only ever decreases).
+    live: u64,
+    _not_sync: PhantomData<*const ()>,
+}
+
+// SAFETY: the publisher moves values in and may drop a value no subscriber
+// still reads; both only need `T: Send`. Not `Sync`: `&mut self` everywhere.
+unsafe impl<T: Send> Send for Publisher<T> {}
+
+impl<T> Publisher<T> {
+    pub(super) fn new(shared: Arc<Shared<T>>, live: u64) -> Self {
+        Self {
+            shared,
+            tail: 0,
+            live,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// Whether the slot for the next publish is free.
+    #[inline]
+    fn has_room(&self) -> bool {
+        let i = self.shared.index(self.tail);
+        self.shared.remaining[i].load(Ordering::Acquire) == FREE
+    }
+
+    /// Publishes `value` to every subscriber if the slowest has room, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] when the slowest subscriber is a full ring
+    /// behind; [`TrySendError::Closed`] when every subscriber is gone. Both
+    /// hand `value` back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::TrySendError;
+    ///
+    /// let (mut publisher, subs) = zerocast::multicast::channel::<u8>(1, 2);
+    /// publisher.try_publish(1).unwrap();
+    /// assert_eq!(publisher.try_publish(2), Err(TrySendError::Full(2)));
+    /// drop(subs);
+    /// assert_eq!(publisher.try_publish(3), Err(TrySendError::Closed(3)));
+    /// ```
+    pub fn try_publish(&mut self, value: T) -> Result<(), TrySendError<T>> {
+        if self.live == 0 || self.refresh_live() == 0 {
+            return Err(TrySendError::Closed(value));
+        }
+        if !self.has_room() {
+            return Err(TrySendError::Full(value));
+        }
+        let pos = self.tail;
+        let i = self.shared.index(pos);
+        // SAFETY: the slot is FREE (Acquire above): its last reader dropped
+        // its value and no one touches it until the publish below.
+        self.shared.slots[i].with_mut(|p| unsafe { (*p).write(value) });
+        self.shared.remaining[i].store(self.live as usize, Ordering::Relaxed);
+        // Publish: the release half hands the slot and its count to readers;
+        // the returned word tells how many subscribers are still attached.
+        let before = self
+            .shared
+            .state
+            .fetch_add(1 << LIVE_BITS, Ordering::AcqRel);
+        let live_now = Shared::<T>::live(before);
+        if live_now != self.live {
+            // Subscribers left before this publish: they will never read it,
+            // so take their share off (dropping the value if none is left).
+            let gone = (self.live - live_now) as usize;
+            self.live = live_now;
+            self.shared.release(pos, gone);
+        }
+        self.tail = (pos + 1) & POS_MASK;
+        self.shared.readers.wake_all();
+        Ok(())
+    }
+
+    /// The live-subscriber count, refreshed.
+    fn refresh_live(&mut self) -> u64 {
+        self.live = Shared::<T>::live(self.shared.state.load(Ordering::Acquire));
+        self.live
+    }
+
+    /// Polls for room: `Ready(Ok(()))` when [`try_publish`](Self::try_publish)
+    /// will not be `Full`, `Ready(Err(Closed))` when every subscriber is gone,
+    /// else registers `cx`'s waker (a reserved slot) and returns `Pending`.
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        if self.refresh_live() == 0 {
+            return Poll::Ready(Err(Closed));
+        }
+        if self.has_room() {
+            return Poll::Ready(Ok(()));
+        }
+        self.shared.writer.register(cx.waker());
+        if self.refresh_live() == 0 {
+            return Poll::Ready(Err(Closed));
+        }
+        if self.has_room() {
+            return Poll::Ready(Ok(()));
+        }
+        Poll::Pending
+    }
+
+    /// Publishes `value`, waiting (without allocating) while the slowest
+    /// subscriber is a full ring behind.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value when every subscriber is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it completes drops the value unpublished.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(4, 1);
+    /// publisher.publish(7).await.unwrap();
+    /// assert_eq!(subs[0].recv().await, Ok(7));
+    /// # });
+    /// ```
+    pub fn publish(&mut self, value: T) -> Publish<'_, T> {
+        Publish {
+            publisher: self,
+            value: Some(value),
+        }
+    }
+
+    /// Publishes `value`, parking this thread (after a short spin) while the
+    /// slowest subscriber is a full ring behind.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value when every subscriber is gone.
+    #[cfg(all(feature = "std", not(zerocast_loom)))]
+    pub fn publish_blocking(&mut self, value: T) -> Result<(), SendError<T>> {
+        let ready = crate::park::wait(
+            self,
+            |p| p.has_room() || p.refresh_live() == 0,
+            |p, cx| p.poll_ready(cx),
+        );
+        match ready {
+            Ok(()) => self
+                .try_publish(value)
+                .map_err(|e| SendError(e.into_inner())),
+            Err(Closed) => Err(SendError(value)),
+        }
+    }
+
+    /// Slots in the ring (the requested capacity rounded up to a power of two).
+    pub fn capacity(&self) -> usize {
+        self.shared.slots.len()
+    }
+
+    /// Subscribers still attached (a snapshot).
+    pub fn subscribers(&self) -> usize {
+        Shared::<T>::live(self.shared.state.load(Ordering::Acquire)) as usize
+    }
+
+    /// Whether every subscriber is gone.
+    pub fn is_closed(&self) -> bool {
+        self.subscribers() == 0
+    }
+}
+
+impl<T> Drop for Publisher<T> {
+    fn drop(&mut self) {
+        self.shared.closed.store(1, Ordering::Release);
+        self.shared.readers.wake_all();
+    }
+}
+
+impl<T> fmt::Debug for Publisher<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Publisher")
+            .field("capacity", &self.capacity())
+            .field("subscribers", &self.subscribers())
+            .finish()
+    }
+}
+
+/// The future of [`Publisher::publish`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Publish<'p, T> {
+    publisher: &'p mut Publisher<T>,
+    value: Option<T>,
+}
+
+impl<T> Unpin for Publish<'_, T> {}
+
+impl<T> Future for Publish<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let Some(value) = this.value.take() else {
+            panic!("Publish polled after completion");
+        };
+        match this.publisher.poll_ready(cx) {
+            Poll::Pending => {
+                this.value = Some(value);
+                Poll::Pending
+            }
+            Poll::Ready(Err(Closed)) => Poll::Ready(Err(SendError(value))),
+            Poll::Ready(Ok(())) => Poll::Ready(
+                this.publisher
+                    .try_publish(value)
+                    .map_err(|e| SendError(e.into_inner())),
+            ),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Publish<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Publish")
+            .field("done", &self.value.is_none())
+            .finish()
+    }
+}

@@ -1,0 +1,326 @@
+//! [`Subscriber`]: one reader of a multicast channel, with its own cursor.
+
+use alloc::sync::Arc;
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::ops::Deref;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use super::{Shared, POS_MASK};
+use crate::error::{Closed, TryRecvError};
+use crate::sync::Ordering;
+
+/// One reader of a multicast channel. It owns its cursor and its waker slot:
+/// not `Clone`, and `Sync` never (every read takes `&mut self`).
+///
+/// Dropping it detaches it: the publisher stops waiting for it at once.
+///
+/// ```compile_fail
+/// let (_publisher, subs) = zerocast::multicast::channel::<u32>(4, 1);
+/// let _twin = subs[0].clone();
+/// ```
+pub struct Subscriber<T> {
+    shared: Arc<Shared<T>>,
+    /// This subscriber's index in the waker set.
+    id: usize,
+    /// Next position to read (mod 2^48).
+    pos: u64,
+    /// The tail as last seen; refreshed only when caught up.
+    tail: u64,
+    _not_sync: PhantomData<*const ()>,
+}
+
+// SAFETY: a subscriber reads values by reference while other subscribers may
+// read the same values on other threads (`T: Sync`), and may drop a value it
+// read last (`T: Send`). Not `Sync`: `&mut self` everywhere.
+unsafe impl<T: Send + Sync> Send for Subscriber<T> {}
+
+impl<T> Subscriber<T> {
+    pub(super) fn new(shared: Arc<Shared<T>>, id: usize) -> Self {
+        Self {
+            shared,
+            id,
+            pos: 0,
+            tail: 0,
+            _not_sync: PhantomData,
+        }
+    }
+
+    /// Whether a message is ready, refreshing the tail only when caught up.
+    #[inline]
+    fn has_message(&mut self) -> bool {
+        if self.pos != self.tail {
+            return true;
+        }
+        self.tail = Shared::<T>::tail(self.shared.state.load(Ordering::Acquire));
+        self.pos != self.tail
+    }
+
+    /// Whether the publisher is gone and every message has been read.
+    fn drained_and_closed(&mut self) -> bool {
+        // The publisher sets `closed` after its last publish; seeing it
+        // (Acquire) and then no message means none will come.
+        self.shared.closed.load(Ordering::Acquire) != 0 && !self.has_message()
+    }
+
+    fn try_ready(&mut self) -> Result<(), TryRecvError> {
+        if self.has_message() {
+            Ok(())
+        } else if self.drained_and_closed() {
+            Err(TryRecvError::Closed)
+        } else {
+            Err(TryRecvError::Empty)
+        }
+    }
+
+    /// Borrows the next message in place, without waiting; it is released
+    /// (and dropped, if this was its last reader) when the guard drops.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] when nothing new is published,
+    /// [`TryRecvError::Closed`] when the publisher is gone and every message
+    /// has been read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<Vec<u8>>(4, 1);
+    /// publisher.try_publish(vec![1, 2, 3]).unwrap();
+    /// let guard = subs[0].try_recv_ref().unwrap();
+    /// assert_eq!(guard.len(), 3); // no clone of the Vec
+    /// ```
+    pub fn try_recv_ref(&mut self) -> Result<RecvGuard<'_, T>, TryRecvError> {
+        self.try_ready().map(|()| RecvGuard { subscriber: self })
+    }
+
+    /// Takes a clone of the next message, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_recv_ref`](Self::try_recv_ref).
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError>
+    where
+        T: Clone,
+    {
+        self.try_recv_ref().map(|guard| T::clone(&guard))
+    }
+
+    /// Polls for the next message: `Ready(Ok(()))` when one is ready (take it
+    /// with [`try_recv_ref`](Self::try_recv_ref)), `Ready(Err(Closed))` when
+    /// the stream has ended, else registers `cx`'s waker in this subscriber's
+    /// reserved slot (no allocation) and returns `Pending`.
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        match self.try_ready() {
+            Ok(()) => return Poll::Ready(Ok(())),
+            Err(TryRecvError::Closed) => return Poll::Ready(Err(Closed)),
+            Err(TryRecvError::Empty) => {}
+        }
+        self.shared.readers.register(self.id, cx.waker());
+        match self.try_ready() {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err(TryRecvError::Closed) => Poll::Ready(Err(Closed)),
+            Err(TryRecvError::Empty) => Poll::Pending,
+        }
+    }
+
+    /// Polls for a clone of the next message (see [`poll_ready`](Self::poll_ready)).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>>
+    where
+        T: Clone,
+    {
+        match self.poll_ready(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(T::clone(&RecvGuard { subscriber: self }))),
+            Poll::Ready(Err(Closed)) => Poll::Ready(Err(Closed)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Waits (without allocating) for the next message and returns a clone.
+    ///
+    /// # Errors
+    ///
+    /// [`Closed`] when the publisher is gone and every message has been read.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a message is consumed only in the poll that returns it.
+    pub fn recv(&mut self) -> Recv<'_, T>
+    where
+        T: Clone,
+    {
+        Recv { subscriber: self }
+    }
+
+    /// Waits (without allocating) for the next message and borrows it in place.
+    ///
+    /// # Errors
+    ///
+    /// [`Closed`] when the publisher is gone and every message has been read.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the message is consumed only when the returned guard drops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<String>(4, 1);
+    /// publisher.publish("big".to_owned()).await.unwrap();
+    /// let guard = subs[0].recv_ref().await.unwrap();
+    /// assert_eq!(&*guard, "big");
+    /// # });
+    /// ```
+    pub fn recv_ref(&mut self) -> RecvRef<'_, T> {
+        RecvRef {
+            subscriber: Some(self),
+        }
+    }
+
+    /// Waits for the next message, parking this thread after a short spin,
+    /// and returns a clone.
+    ///
+    /// # Errors
+    ///
+    /// [`Closed`] when the publisher is gone and every message has been read.
+    #[cfg(all(feature = "std", not(zerocast_loom)))]
+    pub fn recv_blocking(&mut self) -> Result<T, Closed>
+    where
+        T: Clone,
+    {
+        crate::park::wait(
+            self,
+            |s| s.has_message() || s.shared.closed.load(Ordering::Acquire) != 0,
+            |s, cx| s.poll_recv(cx),
+        )
+    }
+
+    /// Messages published and not yet read by this subscriber (a snapshot).
+    pub fn len(&self) -> usize {
+        let tail = Shared::<T>::tail(self.shared.state.load(Ordering::Acquire));
+        (tail.wrapping_sub(self.pos) & POS_MASK) as usize
+    }
+
+    /// Whether nothing is waiting for this subscriber (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the publisher is gone (messages may still be waiting).
+    pub fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Acquire) != 0
+    }
+}
+
+impl<T> Drop for Subscriber<T> {
+    fn drop(&mut self) {
+        // Leave: one RMW that also tells which published slots still count us.
+        let before = self.shared.state.fetch_sub(1, Ordering::AcqRel);
+        let tail = Shared::<T>::tail(before);
+        let mut pos = self.pos;
+        while pos != tail {
+            self.shared.release(pos, 1);
+            pos = (pos + 1) & POS_MASK;
+        }
+        self.shared.writer.wake();
+    }
+}
+
+impl<T> fmt::Debug for Subscriber<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscriber")
+            .field("id", &self.id)
+            .field("pending", &self.len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// A message borrowed in place from a multicast channel; released (and
+/// dropped, if this was its last reader) when the guard drops.
+///
+/// While held, it holds the slot: the publisher cannot reuse it.
+pub struct RecvGuard<'s, T> {
+    subscriber: &'s mut Subscriber<T>,
+}
+
+impl<T> Deref for RecvGuard<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        let shared = &self.subscriber.shared;
+        let i = shared.index(self.subscriber.pos);
+        // SAFETY: the slot holds a published value this subscriber has not
+        // released; the publisher cannot reuse it and no reader drops it
+        // before this subscriber's release (its count includes us).
+        shared.slots[i].with(|p| unsafe { (*p).assume_init_ref() })
+    }
+}
+
+impl<T> Drop for RecvGuard<'_, T> {
+    fn drop(&mut self) {
+        let s = &mut *self.subscriber;
+        s.shared.release(s.pos, 1);
+        s.pos = (s.pos + 1) & POS_MASK;
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for RecvGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RecvGuard").field(&**self).finish()
+    }
+}
+
+/// The future of [`Subscriber::recv`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Recv<'s, T> {
+    subscriber: &'s mut Subscriber<T>,
+}
+
+impl<T: Clone> Future for Recv<'_, T> {
+    type Output = Result<T, Closed>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.subscriber.poll_recv(cx)
+    }
+}
+
+impl<T> fmt::Debug for Recv<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Recv").finish_non_exhaustive()
+    }
+}
+
+/// The future of [`Subscriber::recv_ref`].
+#[must_use = "futures do nothing unless polled"]
+pub struct RecvRef<'s, T> {
+    subscriber: Option<&'s mut Subscriber<T>>,
+}
+
+impl<'s, T> Future for RecvRef<'s, T> {
+    type Output = Result<RecvGuard<'s, T>, Closed>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let subscriber = self
+            .subscriber
+            .take()
+            .expect("RecvRef polled after completion");
+        match subscriber.poll_ready(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(RecvGuard { subscriber })),
+            Poll::Ready(Err(Closed)) => Poll::Ready(Err(Closed)),
+            Poll::Pending => {
+                self.subscriber = Some(subscriber);
+                Poll::Pending
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for RecvRef<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvRef").finish_non_exhaustive()
+    }
+}

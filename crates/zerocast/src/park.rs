@@ -1,0 +1,55 @@
+//! Blocking waits for plain threads: spin briefly, then park.
+//!
+//! Each thread has one waker that unparks it, built on the thread's first wait
+//! (one allocation per thread, at start-up) and cloned by reference count
+//! afterwards, so a blocking wait allocates nothing in the steady state.
+
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+
+/// Checks of the condition before the thread registers and parks: enough to
+/// cover a hand-off that is already under way (a few microseconds), short
+/// enough not to burn a core while idle.
+const SPINS: u32 = 256;
+
+struct Unparker(Thread);
+
+impl Wake for Unparker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+std::thread_local! {
+    static WAKER: Waker = Waker::from(Arc::new(Unparker(thread::current())));
+}
+
+/// Waits until `poll` is ready: spins on the cheap `ready` check first, then
+/// polls with this thread's waker and parks between polls.
+pub(crate) fn wait<S: ?Sized, R>(
+    state: &mut S,
+    mut ready: impl FnMut(&mut S) -> bool,
+    mut poll: impl FnMut(&mut S, &mut Context<'_>) -> Poll<R>,
+) -> R {
+    for _ in 0..SPINS {
+        if ready(state) {
+            break;
+        }
+        core::hint::spin_loop();
+    }
+    WAKER.with(|waker| {
+        let mut cx = Context::from_waker(waker);
+        loop {
+            match poll(state, &mut cx) {
+                Poll::Ready(r) => return r,
+                // Spurious unparks are fine: the loop polls again.
+                Poll::Pending => thread::park(),
+            }
+        }
+    })
+}

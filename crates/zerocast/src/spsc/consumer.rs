@@ -1,0 +1,357 @@
+//! [`Consumer`]: the receiving half.
+
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::ptr::NonNull;
+use core::task::{Context, Poll};
+
+use super::core::{Core, RX_CLOSED, TX_CLOSED};
+use crate::error::{Closed, TryRecvError};
+use crate::sync::Ordering;
+
+/// The receiving half of an SPSC channel.
+///
+/// `Send` (for `T: Send`) but neither `Sync` nor `Clone`: there is exactly one
+/// consumer, and every operation takes `&mut self`.
+///
+/// ```compile_fail
+/// fn shared<T: Sync>(_: &T) {}
+/// let (_tx, rx) = zerocast::spsc::channel::<u32>(4);
+/// shared(&rx);
+/// ```
+pub struct Consumer<'a, T> {
+    core: NonNull<Core<T>>,
+    /// Our own `head`.
+    head: usize,
+    /// The producer's `tail` as last seen; refreshed only when the ring looks empty.
+    tail: usize,
+    _storage: PhantomData<&'a ()>,
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: the consumer takes `T`s another thread put in the ring, so it may
+// move between threads when `T: Send`. Not `Sync`: `&mut self` everywhere.
+unsafe impl<T: Send> Send for Consumer<'_, T> {}
+
+impl<'a, T> Consumer<'a, T> {
+    pub(super) fn new(core: NonNull<Core<T>>) -> Self {
+        Self {
+            core,
+            head: 0,
+            tail: 0,
+            _storage: PhantomData,
+            _owns: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    fn core(&self) -> &Core<T> {
+        // SAFETY: the core lives until the last handle drops, and this one is alive.
+        unsafe { self.core.as_ref() }
+    }
+
+    /// Items ready, refreshing the producer's position only if none looked ready.
+    #[inline]
+    fn available(&mut self) -> usize {
+        let n = self.core().distance(self.head, self.tail);
+        if n > 0 {
+            return n;
+        }
+        self.tail = self.core().tail.load(Ordering::Acquire);
+        self.core().distance(self.head, self.tail)
+    }
+
+    /// Releases everything read up to `head` and wakes the producer.
+    #[inline]
+    fn release(&mut self, head: usize) {
+        self.head = head;
+        let core = self.core();
+        core.head.store(head, Ordering::Release);
+        core.tx_wait.wake();
+    }
+
+    /// Whether the producer is gone and everything it sent has been taken.
+    fn drained_and_closed(&mut self) -> bool {
+        // The producer sets TX_CLOSED after its last publish, so seeing the
+        // bit (Acquire) and then an empty ring means nothing more will come.
+        self.core().is_closed(TX_CLOSED) && self.available() == 0
+    }
+
+    /// Takes the oldest item, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] when nothing is ready, [`TryRecvError::Closed`]
+    /// when the producer is gone and everything it sent has been taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::{spsc, TryRecvError};
+    ///
+    /// let (mut tx, mut rx) = spsc::channel::<u8>(2);
+    /// assert_eq!(rx.try_pop(), Err(TryRecvError::Empty));
+    /// tx.try_push(7).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.try_pop(), Ok(7)); // sent before the close: still delivered
+    /// assert_eq!(rx.try_pop(), Err(TryRecvError::Closed));
+    /// ```
+    #[inline]
+    pub fn try_pop(&mut self) -> Result<T, TryRecvError> {
+        if self.available() == 0 {
+            return Err(if self.drained_and_closed() {
+                TryRecvError::Closed
+            } else {
+                TryRecvError::Empty
+            });
+        }
+        let head = self.head;
+        // SAFETY: `head != tail` after an Acquire load of `tail`, so the slot
+        // holds an item the producer published; moving on below releases it.
+        let value = self
+            .core()
+            .slot(head)
+            .with(|p| unsafe { (*p).assume_init_read() });
+        let next = self.core().next(head);
+        self.release(next);
+        Ok(value)
+    }
+
+    /// Polls for an item: `Ready(Ok(item))`, `Ready(Err(Closed))` when the
+    /// producer is gone and the ring drained, else registers `cx`'s waker (in a
+    /// reserved slot: no allocation) and returns `Pending`.
+    ///
+    /// [`try_pop`](Self::try_pop) may be called between `Pending` polls
+    /// without losing the wake-up.
+    pub fn poll_pop(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>> {
+        match self.try_pop() {
+            Ok(v) => return Poll::Ready(Ok(v)),
+            Err(TryRecvError::Closed) => return Poll::Ready(Err(Closed)),
+            Err(TryRecvError::Empty) => {}
+        }
+        self.core().rx_wait.register(cx.waker());
+        // Check again: the producer may have published before we registered.
+        match self.try_pop() {
+            Ok(v) => Poll::Ready(Ok(v)),
+            Err(TryRecvError::Closed) => Poll::Ready(Err(Closed)),
+            Err(TryRecvError::Empty) => Poll::Pending,
+        }
+    }
+
+    /// Takes the oldest item, waiting (without allocating) while the ring is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`Closed`] when the producer is gone and everything it sent was taken.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: an item is only taken in the poll that returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(8);
+    /// tx.try_push(5).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.pop().await, Ok(5));
+    /// assert_eq!(rx.pop().await, Err(zerocast::Closed));
+    /// # });
+    /// ```
+    pub fn pop(&mut self) -> Pop<'_, 'a, T> {
+        Pop { consumer: self }
+    }
+
+    /// Copies up to `out.len()` ready items into `out`, releasing them with one
+    /// store and one wake-up; returns how many.
+    pub fn pop_slice(&mut self, out: &mut [T]) -> usize
+    where
+        T: Copy,
+    {
+        let n = self.available().min(out.len());
+        let mut pos = self.head;
+        for slot in &mut out[..n] {
+            // SAFETY: the `n` positions from `head` hold published items, each
+            // read once; `T: Copy`, so reading leaves nothing to drop.
+            *slot = self
+                .core()
+                .slot(pos)
+                .with(|p| unsafe { (*p).assume_init_read() });
+            pos = self.core().next(pos);
+        }
+        if n > 0 {
+            self.release(pos);
+        }
+        n
+    }
+
+    /// Borrows up to `max` ready items in place (zero-copy); items consumed
+    /// through the chunk are released together when it drops.
+    ///
+    /// Holding a chunk holds its slots: the producer cannot reuse them until
+    /// the chunk drops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(4);
+    /// tx.push_slice(&[1, 2, 3]);
+    /// let mut chunk = rx.read_chunk(8);
+    /// assert_eq!(chunk.len(), 3);
+    /// assert_eq!(chunk.get(0), Some(&1));
+    /// chunk.consume(2); // drops 1 and 2
+    /// drop(chunk);
+    /// assert_eq!(rx.try_pop(), Ok(3));
+    /// ```
+    pub fn read_chunk(&mut self, max: usize) -> ReadChunk<'_, 'a, T> {
+        let len = self.available().min(max);
+        let start = self.head;
+        ReadChunk {
+            consumer: self,
+            start,
+            len,
+            consumed: 0,
+        }
+    }
+
+    /// The ring's capacity.
+    pub fn capacity(&self) -> usize {
+        self.core().capacity
+    }
+
+    /// Items in the ring now (a snapshot).
+    pub fn len(&self) -> usize {
+        let tail = self.core().tail.load(Ordering::Acquire);
+        self.core().distance(self.head, tail)
+    }
+
+    /// Whether the ring is empty now (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the producer is gone (items it sent may still be waiting).
+    pub fn is_closed(&self) -> bool {
+        self.core().is_closed(TX_CLOSED)
+    }
+
+    /// Takes the oldest item, parking this thread (after a short spin) while
+    /// the ring is empty. Waiting allocates nothing after the thread's first wait.
+    ///
+    /// # Errors
+    ///
+    /// [`Closed`] when the producer is gone and everything it sent was taken.
+    #[cfg(all(feature = "std", not(zerocast_loom)))]
+    pub fn pop_blocking(&mut self) -> Result<T, Closed> {
+        crate::park::wait(
+            self,
+            |c| c.available() > 0 || c.is_closed(),
+            |c, cx| c.poll_pop(cx),
+        )
+    }
+}
+
+impl<T> Drop for Consumer<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: this handle is alive until here and not used afterwards.
+        unsafe { Core::drop_handle(self.core, RX_CLOSED) };
+    }
+}
+
+impl<T> fmt::Debug for Consumer<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Consumer")
+            .field("capacity", &self.capacity())
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// The future of [`Consumer::pop`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Pop<'c, 'a, T> {
+    consumer: &'c mut Consumer<'a, T>,
+}
+
+impl<T> Future for Pop<'_, '_, T> {
+    type Output = Result<T, Closed>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.consumer.poll_pop(cx)
+    }
+}
+
+impl<T> fmt::Debug for Pop<'_, '_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pop").finish_non_exhaustive()
+    }
+}
+
+/// Ready items borrowed in place by [`Consumer::read_chunk`].
+pub struct ReadChunk<'c, 'a, T> {
+    consumer: &'c mut Consumer<'a, T>,
+    start: usize,
+    len: usize,
+    /// Items from `start` already dropped through [`consume`](Self::consume).
+    consumed: usize,
+}
+
+impl<T> ReadChunk<'_, '_, T> {
+    /// Items left in the chunk.
+    pub fn len(&self) -> usize {
+        self.len - self.consumed
+    }
+
+    /// Whether no item is left.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`-th item left in the chunk.
+    pub fn get(&self, i: usize) -> Option<&T> {
+        if i >= self.len() {
+            return None;
+        }
+        let core = self.consumer.core();
+        let pos = core.advance(self.start, self.consumed + i);
+        // SAFETY: positions `start..start+len` hold published items the
+        // producer cannot touch until this chunk releases them; the ones
+        // before `consumed` are excluded above.
+        Some(core.slot(pos).with(|p| unsafe { (*p).assume_init_ref() }))
+    }
+
+    /// Drops the first `n` items left (all of them if fewer are left).
+    pub fn consume(&mut self, n: usize) {
+        let n = n.min(self.len());
+        for _ in 0..n {
+            let core = self.consumer.core();
+            let pos = core.advance(self.start, self.consumed);
+            // SAFETY: the item at `pos` is published and not yet consumed;
+            // `consumed` moves past it so it is dropped exactly once.
+            core.slot(pos)
+                .with_mut(|p| unsafe { (*p).assume_init_drop() });
+            self.consumed += 1;
+        }
+    }
+}
+
+impl<T> Drop for ReadChunk<'_, '_, T> {
+    fn drop(&mut self) {
+        if self.consumed > 0 {
+            let head = self.consumer.core().advance(self.start, self.consumed);
+            self.consumer.release(head);
+        }
+    }
+}
+
+impl<T> fmt::Debug for ReadChunk<'_, '_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReadChunk")
+            .field("len", &self.len())
+            .finish()
+    }
+}

@@ -1,0 +1,170 @@
+//! The state both SPSC handles share, and the position arithmetic.
+//!
+//! Positions run over `0..2 * capacity` (as in rtrb and the classic Lamport
+//! ring): `head == tail` is empty, a distance of `capacity` is full, and the
+//! slot of a position is `position` or `position - capacity` — no division.
+//! The producer alone writes `tail`, the consumer alone writes `head`; each
+//! publishes with `Release` and reads the other's with `Acquire`, which hands
+//! the slot contents over. (Lamport, "Specifying Concurrent Program Modules",
+//! 1983; the cached-index refinement follows rtrb and folly's ProducerConsumerQueue.)
+
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+
+use crate::sync::{AtomicU8, AtomicUsize, CachePadded, Ordering, UnsafeCell};
+use crate::wait::WaitCell;
+
+/// One slot: initialised exactly for positions in `head..tail`.
+pub(crate) type Slot<T> = UnsafeCell<MaybeUninit<T>>;
+
+/// The producer handle is gone.
+pub(crate) const TX_CLOSED: u8 = 0b01;
+/// The consumer handle is gone.
+pub(crate) const RX_CLOSED: u8 = 0b10;
+
+/// The shared state of one channel. Lives in a heap box or in a caller's
+/// [`Storage`](super::Storage); `release` knows which.
+#[repr(C)]
+pub(crate) struct Core<T> {
+    /// Next position the producer writes; written by the producer only.
+    pub(crate) tail: CachePadded<AtomicUsize>,
+    /// Next position the consumer reads; written by the consumer only.
+    pub(crate) head: CachePadded<AtomicUsize>,
+    /// The consumer's waker, woken after every publish.
+    pub(crate) rx_wait: CachePadded<WaitCell>,
+    /// The producer's waker, woken after every release of a slot.
+    pub(crate) tx_wait: CachePadded<WaitCell>,
+    /// `TX_CLOSED | RX_CLOSED`: set once by the dropping handle (`AcqRel`, so a
+    /// reader that sees the bit also sees everything its owner published).
+    pub(crate) closed: AtomicU8,
+    /// Live handles: 2, then 1, then the last one tears the channel down.
+    pub(crate) handles: AtomicU8,
+    /// Slots in the ring.
+    pub(crate) capacity: usize,
+    /// `capacity` slots.
+    pub(crate) slots: *const Slot<T>,
+    /// Frees the memory of the channel once its items are dropped.
+    pub(crate) release: unsafe fn(NonNull<Core<T>>),
+}
+
+impl<T> Core<T> {
+    #[cfg(not(zerocast_loom))]
+    pub(crate) const fn new(
+        capacity: usize,
+        slots: *const Slot<T>,
+        release: unsafe fn(NonNull<Core<T>>),
+    ) -> Self {
+        Self {
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            head: CachePadded::new(AtomicUsize::new(0)),
+            rx_wait: CachePadded::new(WaitCell::new()),
+            tx_wait: CachePadded::new(WaitCell::new()),
+            closed: AtomicU8::new(0),
+            handles: AtomicU8::new(2),
+            capacity,
+            slots,
+            release,
+        }
+    }
+
+    #[cfg(zerocast_loom)]
+    pub(crate) fn new(
+        capacity: usize,
+        slots: *const Slot<T>,
+        release: unsafe fn(NonNull<Core<T>>),
+    ) -> Self {
+        Self {
+            tail: CachePadded::new(AtomicUsize::new(0)),
+            head: CachePadded::new(AtomicUsize::new(0)),
+            rx_wait: CachePadded::new(WaitCell::new()),
+            tx_wait: CachePadded::new(WaitCell::new()),
+            closed: AtomicU8::new(0),
+            handles: AtomicU8::new(2),
+            capacity,
+            slots,
+            release,
+        }
+    }
+
+    /// The position after `pos`.
+    #[inline(always)]
+    pub(crate) fn next(&self, pos: usize) -> usize {
+        self.advance(pos, 1)
+    }
+
+    /// `pos` moved on by `n <= capacity`.
+    #[inline(always)]
+    pub(crate) fn advance(&self, pos: usize, n: usize) -> usize {
+        debug_assert!(n <= self.capacity && pos < 2 * self.capacity);
+        let p = pos + n;
+        if p >= 2 * self.capacity {
+            p - 2 * self.capacity
+        } else {
+            p
+        }
+    }
+
+    /// Items between `head` and `tail`.
+    #[inline(always)]
+    pub(crate) fn distance(&self, head: usize, tail: usize) -> usize {
+        if tail >= head {
+            tail - head
+        } else {
+            tail + 2 * self.capacity - head
+        }
+    }
+
+    /// The slot of position `pos`.
+    #[inline(always)]
+    pub(crate) fn slot(&self, pos: usize) -> &Slot<T> {
+        let index = if pos >= self.capacity {
+            pos - self.capacity
+        } else {
+            pos
+        };
+        debug_assert!(index < self.capacity);
+        // SAFETY: `slots` points at `capacity` slots that live as long as the
+        // core (heap box or borrowed storage), and `index < capacity`.
+        unsafe { &*self.slots.add(index) }
+    }
+
+    /// Marks this side closed and wakes the other side.
+    pub(crate) fn close(&self, side: u8) {
+        self.closed.fetch_or(side, Ordering::AcqRel);
+        self.rx_wait.wake();
+        self.tx_wait.wake();
+    }
+
+    /// Whether `side` has closed.
+    #[inline]
+    pub(crate) fn is_closed(&self, side: u8) -> bool {
+        self.closed.load(Ordering::Acquire) & side != 0
+    }
+
+    /// Drops one handle; the last one drops the items left and frees the channel.
+    ///
+    /// # Safety
+    ///
+    /// `core` must come from a live handle that is not used afterwards.
+    pub(crate) unsafe fn drop_handle(core: NonNull<Core<T>>, side: u8) {
+        // SAFETY: the caller's handle keeps the core alive until here.
+        let this = unsafe { core.as_ref() };
+        this.close(side);
+        if this.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        // The other handle is gone (the AcqRel above synchronised with its
+        // decrement), so both indices are final and no one else looks.
+        let mut pos = this.head.load(Ordering::Acquire);
+        let tail = this.tail.load(Ordering::Acquire);
+        while pos != tail {
+            // SAFETY: positions in `head..tail` hold initialised items, each
+            // dropped once here.
+            this.slot(pos)
+                .with_mut(|p| unsafe { (*p).assume_init_drop() });
+            pos = this.next(pos);
+        }
+        // SAFETY: the last handle is dropping and the items are gone.
+        unsafe { (this.release)(core) };
+    }
+}

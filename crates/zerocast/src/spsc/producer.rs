@@ -1,0 +1,394 @@
+//! [`Producer`]: the sending half.
+
+use core::fmt;
+use core::future::Future;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::ptr::NonNull;
+use core::task::{Context, Poll};
+
+use super::core::{Core, RX_CLOSED, TX_CLOSED};
+use crate::error::{Closed, SendError, TrySendError};
+use crate::sync::Ordering;
+
+/// The sending half of an SPSC channel.
+///
+/// `Send` (for `T: Send`) but neither `Sync` nor `Clone`: there is exactly one
+/// producer, and every operation takes `&mut self`.
+///
+/// ```compile_fail
+/// let (tx, _rx) = zerocast::spsc::channel::<u32>(4);
+/// let _twin = tx.clone();
+/// ```
+pub struct Producer<'a, T> {
+    core: NonNull<Core<T>>,
+    /// Our own `tail`: no need to load what only we write.
+    tail: usize,
+    /// The consumer's `head` as last seen; refreshed only when the ring looks full.
+    head: usize,
+    _storage: PhantomData<&'a ()>,
+    _owns: PhantomData<T>,
+}
+
+// SAFETY: the producer moves `T`s into the ring for another thread to take, so
+// it may move between threads when `T: Send`. It is not `Sync`: all its methods
+// take `&mut self`, and sharing one would make two producers.
+unsafe impl<T: Send> Send for Producer<'_, T> {}
+
+impl<'a, T> Producer<'a, T> {
+    pub(super) fn new(core: NonNull<Core<T>>) -> Self {
+        Self {
+            core,
+            tail: 0,
+            head: 0,
+            _storage: PhantomData,
+            _owns: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    fn core(&self) -> &Core<T> {
+        // SAFETY: the core lives until the last handle drops, and this one is alive.
+        unsafe { self.core.as_ref() }
+    }
+
+    /// Free slots, refreshing the consumer's position only if none looked free.
+    #[inline]
+    fn free(&mut self) -> usize {
+        let free = self.core().capacity - self.core().distance(self.head, self.tail);
+        if free > 0 {
+            return free;
+        }
+        self.head = self.core().head.load(Ordering::Acquire);
+        self.core().capacity - self.core().distance(self.head, self.tail)
+    }
+
+    /// Publishes everything written up to `tail` and wakes the consumer.
+    #[inline]
+    fn publish(&mut self, tail: usize) {
+        self.tail = tail;
+        let core = self.core();
+        core.tail.store(tail, Ordering::Release);
+        core.rx_wait.wake();
+    }
+
+    /// Sends `value` if there is room, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] when the consumer is `capacity` behind,
+    /// [`TrySendError::Closed`] when the consumer is gone; both hand `value` back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::{spsc, TrySendError};
+    ///
+    /// let (mut tx, rx) = spsc::channel::<u8>(1);
+    /// assert_eq!(tx.try_push(1), Ok(()));
+    /// assert_eq!(tx.try_push(2), Err(TrySendError::Full(2)));
+    /// drop(rx);
+    /// assert_eq!(tx.try_push(3), Err(TrySendError::Closed(3)));
+    /// ```
+    #[inline]
+    pub fn try_push(&mut self, value: T) -> Result<(), TrySendError<T>> {
+        if self.core().is_closed(RX_CLOSED) {
+            return Err(TrySendError::Closed(value));
+        }
+        if self.free() == 0 {
+            return Err(TrySendError::Full(value));
+        }
+        let tail = self.tail;
+        // SAFETY: the slot at `tail` is free (the consumer has released it:
+        // `free() > 0` after an Acquire load of `head`) and only the producer
+        // writes free slots.
+        self.core()
+            .slot(tail)
+            .with_mut(|p| unsafe { (*p).write(value) });
+        let next = self.core().next(tail);
+        self.publish(next);
+        Ok(())
+    }
+
+    /// Polls for room: `Ready(Ok(()))` when [`try_push`](Self::try_push) will
+    /// succeed, `Ready(Err(Closed))` when the consumer is gone, else registers
+    /// `cx`'s waker (in a reserved slot: no allocation) and returns `Pending`.
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        if self.core().is_closed(RX_CLOSED) {
+            return Poll::Ready(Err(Closed));
+        }
+        if self.free() > 0 {
+            return Poll::Ready(Ok(()));
+        }
+        self.core().tx_wait.register(cx.waker());
+        // Check again: the consumer may have released a slot before we registered.
+        if self.core().is_closed(RX_CLOSED) {
+            return Poll::Ready(Err(Closed));
+        }
+        if self.free() > 0 {
+            return Poll::Ready(Ok(()));
+        }
+        Poll::Pending
+    }
+
+    /// Sends `value`, waiting (without allocating) while the ring is full.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value when the consumer is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the future before it completes drops the value unsent; nothing
+    /// else is lost.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<&str>(8);
+    /// tx.push("hello").await.unwrap();
+    /// assert_eq!(rx.pop().await, Ok("hello"));
+    /// # });
+    /// ```
+    pub fn push(&mut self, value: T) -> Push<'_, 'a, T> {
+        Push {
+            producer: self,
+            value: Some(value),
+        }
+    }
+
+    /// Copies as many of `items` as fit, publishing them with one store and
+    /// one wake-up; returns how many were sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(4);
+    /// assert_eq!(tx.push_slice(&[1, 2, 3, 4, 5]), 4);
+    /// let mut out = [0; 8];
+    /// assert_eq!(rx.pop_slice(&mut out), 4);
+    /// assert_eq!(&out[..4], &[1, 2, 3, 4]);
+    /// ```
+    pub fn push_slice(&mut self, items: &[T]) -> usize
+    where
+        T: Copy,
+    {
+        if self.core().is_closed(RX_CLOSED) {
+            return 0;
+        }
+        let n = self.free().min(items.len());
+        let mut pos = self.tail;
+        for item in &items[..n] {
+            // SAFETY: the `n` slots from `tail` are free, as in `try_push`.
+            self.core()
+                .slot(pos)
+                .with_mut(|p| unsafe { (*p).write(*item) });
+            pos = self.core().next(pos);
+        }
+        if n > 0 {
+            self.publish(pos);
+        }
+        n
+    }
+
+    /// Reserves up to `max` free slots to write in place; what is written is
+    /// published, with one store and one wake-up, when the chunk drops.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<String>(4);
+    /// {
+    ///     let mut chunk = tx.write_chunk(8);
+    ///     assert_eq!(chunk.remaining(), 4);
+    ///     chunk.push("a".to_owned()).unwrap();
+    ///     chunk.push("b".to_owned()).unwrap();
+    /// } // published here
+    /// assert_eq!(rx.try_pop().as_deref(), Ok("a"));
+    /// ```
+    pub fn write_chunk(&mut self, max: usize) -> WriteChunk<'_, 'a, T> {
+        let reserved = if self.core().is_closed(RX_CLOSED) {
+            0
+        } else {
+            self.free().min(max)
+        };
+        let start = self.tail;
+        WriteChunk {
+            producer: self,
+            start,
+            reserved,
+            written: 0,
+        }
+    }
+
+    /// The ring's capacity.
+    pub fn capacity(&self) -> usize {
+        self.core().capacity
+    }
+
+    /// Items in the ring now (a snapshot).
+    pub fn len(&self) -> usize {
+        let head = self.core().head.load(Ordering::Acquire);
+        self.core().distance(head, self.tail)
+    }
+
+    /// Whether the ring is empty now (a snapshot).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the consumer is gone.
+    pub fn is_closed(&self) -> bool {
+        self.core().is_closed(RX_CLOSED)
+    }
+
+    /// Sends `value`, parking this thread (after a short spin) while the ring
+    /// is full. Waiting allocates nothing after the thread's first wait.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value when the consumer is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u64>(2);
+    /// let t = std::thread::spawn(move || (0..100).for_each(|i| tx.push_blocking(i).unwrap()));
+    /// let sum: u64 = (0..100).map(|_| rx.pop_blocking().unwrap()).sum();
+    /// t.join().unwrap();
+    /// assert_eq!(sum, 4950);
+    /// ```
+    #[cfg(all(feature = "std", not(zerocast_loom)))]
+    pub fn push_blocking(&mut self, value: T) -> Result<(), SendError<T>> {
+        let ready = crate::park::wait(
+            self,
+            |p| p.free() > 0 || p.is_closed(),
+            |p, cx| p.poll_ready(cx),
+        );
+        match ready {
+            Ok(()) => self.try_push(value).map_err(|e| SendError(e.into_inner())),
+            Err(Closed) => Err(SendError(value)),
+        }
+    }
+}
+
+impl<T> Drop for Producer<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: this handle is alive until here and not used afterwards.
+        unsafe { Core::drop_handle(self.core, TX_CLOSED) };
+    }
+}
+
+impl<T> fmt::Debug for Producer<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer")
+            .field("capacity", &self.capacity())
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// The future of [`Producer::push`].
+#[must_use = "futures do nothing unless polled"]
+pub struct Push<'p, 'a, T> {
+    producer: &'p mut Producer<'a, T>,
+    value: Option<T>,
+}
+
+impl<T> Unpin for Push<'_, '_, T> {}
+
+impl<T> Future for Push<'_, '_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let Some(value) = this.value.take() else {
+            panic!("Push polled after completion");
+        };
+        match this.producer.poll_ready(cx) {
+            Poll::Pending => {
+                this.value = Some(value);
+                Poll::Pending
+            }
+            Poll::Ready(Err(Closed)) => Poll::Ready(Err(SendError(value))),
+            Poll::Ready(Ok(())) => Poll::Ready(
+                this.producer
+                    .try_push(value)
+                    .map_err(|e| SendError(e.into_inner())),
+            ),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Push<'_, '_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Push")
+            .field("done", &self.value.is_none())
+            .finish()
+    }
+}
+
+/// Slots reserved by [`Producer::write_chunk`], written in place and
+/// published together when the chunk drops.
+pub struct WriteChunk<'p, 'a, T> {
+    producer: &'p mut Producer<'a, T>,
+    start: usize,
+    reserved: usize,
+    written: usize,
+}
+
+impl<T> WriteChunk<'_, '_, T> {
+    /// Writes `value` into the next reserved slot, or hands it back when the
+    /// reservation is used up.
+    ///
+    /// # Errors
+    ///
+    /// `Err(value)` when no reserved slot is left.
+    pub fn push(&mut self, value: T) -> Result<(), T> {
+        if self.written == self.reserved {
+            return Err(value);
+        }
+        let core = self.producer.core();
+        let pos = core.advance(self.start, self.written);
+        // SAFETY: reserved slots are free (checked in `write_chunk`), and each
+        // is written once before `written` moves past it.
+        core.slot(pos).with_mut(|p| unsafe { (*p).write(value) });
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Reserved slots not yet written.
+    pub fn remaining(&self) -> usize {
+        self.reserved - self.written
+    }
+
+    /// Slots written so far.
+    pub fn len(&self) -> usize {
+        self.written
+    }
+
+    /// Whether nothing has been written yet.
+    pub fn is_empty(&self) -> bool {
+        self.written == 0
+    }
+}
+
+impl<T> Drop for WriteChunk<'_, '_, T> {
+    fn drop(&mut self) {
+        if self.written > 0 {
+            let tail = self.producer.core().advance(self.start, self.written);
+            self.producer.publish(tail);
+        }
+    }
+}
+
+impl<T> fmt::Debug for WriteChunk<'_, '_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteChunk")
+            .field("reserved", &self.reserved)
+            .field("written", &self.written)
+            .finish()
+    }
+}

@@ -1,0 +1,62 @@
+//! The one place zerocast's lock-free code gets its atomics and cells from.
+//!
+//! Under `--cfg zerocast_loom` everything here is loom's, so the loom models
+//! beside each primitive explore every interleaving of the real code; otherwise
+//! it is `core`'s. The crate-prefixed cfg keeps loom from switching on inside
+//! dependencies.
+
+#[cfg(zerocast_loom)]
+pub(crate) use loom::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+
+#[cfg(all(not(zerocast_loom), target_has_atomic = "64"))]
+pub(crate) use core::sync::atomic::AtomicU64;
+#[cfg(not(zerocast_loom))]
+pub(crate) use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+pub(crate) use crossbeam_utils::CachePadded;
+
+/// An `UnsafeCell` with loom's closure API, so that under loom every access
+/// is checked for data races.
+#[cfg(zerocast_loom)]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(loom::cell::UnsafeCell<T>);
+
+#[cfg(zerocast_loom)]
+impl<T> UnsafeCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self(loom::cell::UnsafeCell::new(value))
+    }
+
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        self.0.with(f)
+    }
+
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        self.0.with_mut(f)
+    }
+}
+
+/// An `UnsafeCell` with loom's closure API, so that under loom every access
+/// is checked for data races.
+#[cfg(not(zerocast_loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+#[cfg(not(zerocast_loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        Self(core::cell::UnsafeCell::new(value))
+    }
+
+    #[inline(always)]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    #[inline(always)]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}

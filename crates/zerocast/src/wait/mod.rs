@@ -1,0 +1,27 @@
+//! Allocation-free waiting: [`WaitCell`], a single-waiter slot, and
+//! [`WakerSet`], one reserved slot per subscriber.
+//!
+//! # The protocol
+//!
+//! A waiter that finds nothing to do **registers** its waker, then **checks
+//! again** before returning `Pending`. A notifier **publishes** (stores the new
+//! state of its channel), then **notifies**. Both the registration and the
+//! notification are read-modify-write operations on the same atomic, so they
+//! are totally ordered: either the notification comes later and sees the
+//! waiter, or the registration comes later, synchronises with the notification
+//! and its second check sees what was published. No wake-up is lost, and no
+//! `SeqCst` fence is needed (which also keeps the protocol exactly modelled by
+//! loom; that is why the slot is ours rather than `atomic-waker`'s, whose
+//! atomics loom cannot see).
+//!
+//! Registering clones the waker only when it differs from the stored one
+//! (`Waker::will_wake`), so a task that waits again and again stores nothing
+//! new. Spurious wake-ups are possible and harmless; the latest waker wins.
+
+mod cell;
+#[cfg(feature = "alloc")]
+mod set;
+
+pub use cell::WaitCell;
+#[cfg(feature = "alloc")]
+pub use set::WakerSet;
