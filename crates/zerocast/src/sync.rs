@@ -15,6 +15,16 @@ pub(crate) use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 pub(crate) use crossbeam_utils::CachePadded;
 
+/// A hint that this thread is spinning while another finishes a short
+/// critical step; under loom, a yield so the model lets the other thread run.
+#[inline(always)]
+pub(crate) fn spin_hint() {
+    #[cfg(zerocast_loom)]
+    loom::thread::yield_now();
+    #[cfg(not(zerocast_loom))]
+    core::hint::spin_loop();
+}
+
 /// An `UnsafeCell` with loom's closure API, so that under loom every access
 /// is checked for data races.
 #[cfg(zerocast_loom)]

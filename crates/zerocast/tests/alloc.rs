@@ -2,6 +2,7 @@
 //! runs under `zerocast-alloc`'s counter after a warm-up — including a receiver
 //! that is `Pending`, woken and then receives, a sender that waits on
 //! backpressure, and both across threads with real parking.
+#![cfg(not(zerocast_loom))]
 
 mod common;
 

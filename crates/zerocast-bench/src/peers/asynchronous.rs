@@ -114,3 +114,22 @@ impl<T: Payload> Async<T> for AsyncBroadcast {
         rx.recv().await.expect("sender alive")
     }
 }
+
+/// zerocast's SPSC channel (async forms).
+#[derive(Debug)]
+pub struct Zerocast;
+
+impl<T: Payload> Async<T> for Zerocast {
+    const NAME: &'static str = "zerocast";
+    type Tx = zerocast::spsc::Producer<'static, T>;
+    type Rx = zerocast::spsc::Consumer<'static, T>;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        zerocast::spsc::channel(capacity)
+    }
+    async fn send(tx: &mut Self::Tx, value: T) {
+        tx.push(value).await.expect("receiver alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.pop().await.expect("sender alive")
+    }
+}

@@ -269,3 +269,24 @@ pub(crate) fn poll_n<T: Payload>(
         }
     }
 }
+
+/// zerocast's SPSC channel with its blocking forms (spin briefly, then park).
+#[derive(Debug)]
+pub struct Zerocast;
+
+impl<T: Payload> Blocking<T> for Zerocast {
+    const NAME: &'static str = "zerocast";
+    type Tx = zerocast::spsc::Producer<'static, T>;
+    type Rx = zerocast::spsc::Consumer<'static, T>;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        zerocast::spsc::channel(capacity)
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.push_blocking(value).expect("receiver alive");
+    }
+    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
+        for _ in 0..n {
+            sink(rx.pop_blocking().expect("sender alive"));
+        }
+    }
+}

@@ -178,3 +178,39 @@ impl<T: Payload> FanoutAsync<T> for AsyncBroadcast {
         rx.recv().await.expect("publisher alive")
     }
 }
+
+/// zerocast's lossless multicast channel.
+#[derive(Debug)]
+pub struct Zerocast;
+
+impl<T: Payload> FanoutBlocking<T> for Zerocast {
+    const NAME: &'static str = "zerocast";
+    type Tx = zerocast::multicast::Publisher<T>;
+    type Rx = zerocast::multicast::Subscriber<T>;
+    fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+        zerocast::multicast::channel(capacity, readers)
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.publish_blocking(value).expect("subscribers alive");
+    }
+    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
+        for _ in 0..n {
+            sink(rx.recv_blocking().expect("publisher alive"));
+        }
+    }
+}
+
+impl<T: Payload> FanoutAsync<T> for Zerocast {
+    const NAME: &'static str = "zerocast";
+    type Tx = zerocast::multicast::Publisher<T>;
+    type Rx = zerocast::multicast::Subscriber<T>;
+    fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+        zerocast::multicast::channel(capacity, readers)
+    }
+    async fn send(tx: &mut Self::Tx, value: T) {
+        tx.publish(value).await.expect("subscribers alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.recv().await.expect("publisher alive")
+    }
+}

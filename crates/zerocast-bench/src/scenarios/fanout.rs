@@ -36,6 +36,7 @@ fn threads(readers: usize) -> Scenario {
         quick: sizes(THROUGHPUT.0),
         full: sizes(THROUGHPUT.1),
         contenders: vec![
+            threaded::<fanout::Zerocast>(readers),
             threaded::<fanout::Disruptor>(readers),
             threaded::<fanout::Bus>(readers),
             threaded::<fanout::TokioBroadcast>(readers),
@@ -119,6 +120,7 @@ fn asynchronous(readers: usize) -> Scenario {
         quick: sizes(THROUGHPUT.0),
         full: sizes(THROUGHPUT.1),
         contenders: vec![
+            awaited::<fanout::Zerocast>(readers),
             awaited::<fanout::TokioBroadcast>(readers),
             awaited::<fanout::AsyncBroadcast>(readers),
             Contender::not_applicable("disruptor", "no async API"),

@@ -38,6 +38,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             contenders: contenders(
                 Contender::new(FLOOR, floor_oneway),
                 [
+                    peer::<blocking::Zerocast>(oneway::<blocking::Zerocast>),
                     peer::<blocking::Crossbeam>(oneway::<blocking::Crossbeam>),
                     peer::<blocking::Flume>(oneway::<blocking::Flume>),
                     peer::<blocking::Kanal>(oneway::<blocking::Kanal>),
@@ -58,6 +59,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             contenders: contenders(
                 Contender::new(FLOOR, floor_roundtrip),
                 [
+                    peer::<blocking::Zerocast>(roundtrip::<blocking::Zerocast>),
                     peer::<blocking::Crossbeam>(roundtrip::<blocking::Crossbeam>),
                     peer::<blocking::Flume>(roundtrip::<blocking::Flume>),
                     peer::<blocking::Kanal>(roundtrip::<blocking::Kanal>),

@@ -34,6 +34,7 @@ fn threads<P: Payload>() -> Scenario {
         quick: THROUGHPUT.0,
         full: THROUGHPUT.1,
         contenders: vec![
+            threaded::<P, blocking::Zerocast>(),
             threaded::<P, blocking::Rtrb>(),
             threaded::<P, blocking::Crossbeam>(),
             threaded::<P, blocking::Flume>(),
@@ -97,6 +98,7 @@ fn bursts(burst: u64) -> Scenario {
         quick: sizes(THROUGHPUT.0),
         full: sizes(THROUGHPUT.1),
         contenders: vec![
+            bursty::<blocking::Zerocast>(burst),
             bursty::<blocking::Rtrb>(burst),
             bursty::<blocking::Crossbeam>(burst),
             bursty::<blocking::Flume>(burst),
@@ -171,6 +173,7 @@ fn asynchronous<P: Payload>() -> Scenario {
         quick: THROUGHPUT.0,
         full: THROUGHPUT.1,
         contenders: vec![
+            awaited::<P, asynchronous::Zerocast>(),
             awaited::<P, asynchronous::Kanal>(),
             awaited::<P, asynchronous::TokioMpsc>(),
             awaited::<P, asynchronous::Flume>(),

@@ -162,3 +162,9 @@ pub fn channel<T>(capacity: usize, subscribers: usize) -> (Publisher<T>, Vec<Sub
         .collect();
     (Publisher::new(shared, subscribers as u64), subs)
 }
+
+#[cfg(all(test, feature = "std", not(zerocast_loom)))]
+mod tests;
+
+#[cfg(all(test, zerocast_loom))]
+mod loom;

@@ -47,20 +47,27 @@ impl<'a, T> Consumer<'a, T> {
     }
 
     #[inline(always)]
-    fn core(&self) -> &Core<T> {
+    pub(super) fn core(&self) -> &Core<T> {
         // SAFETY: the core lives until the last handle drops, and this one is alive.
         unsafe { self.core.as_ref() }
+    }
+
+    /// Items ready, refreshing the producer's position only if fewer than
+    /// `want` looked ready.
+    #[inline]
+    fn available_for(&mut self, want: usize) -> usize {
+        let n = self.core().distance(self.head, self.tail);
+        if n >= want {
+            return n;
+        }
+        self.tail = self.core().tail.load(Ordering::Acquire);
+        self.core().distance(self.head, self.tail)
     }
 
     /// Items ready, refreshing the producer's position only if none looked ready.
     #[inline]
     fn available(&mut self) -> usize {
-        let n = self.core().distance(self.head, self.tail);
-        if n > 0 {
-            return n;
-        }
-        self.tail = self.core().tail.load(Ordering::Acquire);
-        self.core().distance(self.head, self.tail)
+        self.available_for(1)
     }
 
     /// Releases everything read up to `head` and wakes the producer.
@@ -171,7 +178,7 @@ impl<'a, T> Consumer<'a, T> {
     where
         T: Copy,
     {
-        let n = self.available().min(out.len());
+        let n = self.available_for(out.len()).min(out.len());
         let mut pos = self.head;
         for slot in &mut out[..n] {
             // SAFETY: the `n` positions from `head` hold published items, each
@@ -207,7 +214,7 @@ impl<'a, T> Consumer<'a, T> {
     /// assert_eq!(rx.try_pop(), Ok(3));
     /// ```
     pub fn read_chunk(&mut self, max: usize) -> ReadChunk<'_, 'a, T> {
-        let len = self.available().min(max);
+        let len = self.available_for(max).min(max);
         let start = self.head;
         ReadChunk {
             consumer: self,

@@ -42,6 +42,7 @@ mod consumer;
 mod core;
 mod producer;
 
+#[cfg(not(zerocast_loom))]
 use ::core::fmt;
 use ::core::mem::MaybeUninit;
 use ::core::ptr::{self, NonNull};
@@ -188,3 +189,9 @@ impl<T, const N: usize> fmt::Debug for Storage<T, N> {
         f.debug_struct("Storage").field("capacity", &N).finish()
     }
 }
+
+#[cfg(all(test, feature = "std", not(zerocast_loom)))]
+mod tests;
+
+#[cfg(all(test, zerocast_loom))]
+mod loom;

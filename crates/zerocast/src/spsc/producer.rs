@@ -52,15 +52,22 @@ impl<'a, T> Producer<'a, T> {
         unsafe { self.core.as_ref() }
     }
 
-    /// Free slots, refreshing the consumer's position only if none looked free.
+    /// Free slots, refreshing the consumer's position only if fewer than
+    /// `want` looked free.
     #[inline]
-    fn free(&mut self) -> usize {
+    fn free_for(&mut self, want: usize) -> usize {
         let free = self.core().capacity - self.core().distance(self.head, self.tail);
-        if free > 0 {
+        if free >= want {
             return free;
         }
         self.head = self.core().head.load(Ordering::Acquire);
         self.core().capacity - self.core().distance(self.head, self.tail)
+    }
+
+    /// Free slots, refreshing the consumer's position only if none looked free.
+    #[inline]
+    fn free(&mut self) -> usize {
+        self.free_for(1)
     }
 
     /// Publishes everything written up to `tail` and wakes the consumer.
@@ -177,7 +184,7 @@ impl<'a, T> Producer<'a, T> {
         if self.core().is_closed(RX_CLOSED) {
             return 0;
         }
-        let n = self.free().min(items.len());
+        let n = self.free_for(items.len()).min(items.len());
         let mut pos = self.tail;
         for item in &items[..n] {
             // SAFETY: the `n` slots from `tail` are free, as in `try_push`.
@@ -211,7 +218,7 @@ impl<'a, T> Producer<'a, T> {
         let reserved = if self.core().is_closed(RX_CLOSED) {
             0
         } else {
-            self.free().min(max)
+            self.free_for(max).min(max)
         };
         let start = self.tail;
         WriteChunk {

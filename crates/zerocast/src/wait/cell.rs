@@ -86,7 +86,10 @@ impl WaitCell {
         let mut current = self.state.load(Ordering::Relaxed);
         loop {
             if current & (REGISTERING | WAKING) != 0 {
-                // A notifier owns the slot right now: its wake-up is ours.
+                // A notifier owns the slot for a few instructions: its wake-up
+                // is ours. The task is polled again at once, so this is a
+                // (short) spin.
+                crate::sync::spin_hint();
                 waker.wake_by_ref();
                 return;
             }
@@ -121,7 +124,9 @@ impl WaitCell {
             debug_assert_eq!(actual & WAKING, WAKING);
             // SAFETY: REGISTERING is still ours (the notifier backed off).
             let stored = self.waker.with_mut(|slot| unsafe { (*slot).take() });
-            self.state.store(0, Ordering::Release);
+            // An RMW, not a store: a plain store would cut the release
+            // sequence of the notifications that came before it.
+            self.state.swap(0, Ordering::AcqRel);
             if let Some(w) = stored {
                 w.wake();
             }
@@ -150,7 +155,11 @@ impl WaitCell {
         }
         // SAFETY: this thread holds WAKING, so no one else touches the slot.
         let stored = self.waker.with_mut(|slot| unsafe { (*slot).take() });
-        self.state.store(0, Ordering::Release);
+        // An RMW, not a store: other notifiers that backed off while we held
+        // WAKING published before their RMW; a plain store would cut that
+        // release sequence and the waiter's next registration could miss it
+        // (found by the loom model `cell_two_notifiers_and_a_re_registering_waiter`).
+        self.state.fetch_and(!(WAKING | WAITER), Ordering::AcqRel);
         if let Some(w) = stored {
             w.wake();
         }

@@ -25,3 +25,6 @@ mod set;
 pub use cell::WaitCell;
 #[cfg(feature = "alloc")]
 pub use set::WakerSet;
+
+#[cfg(all(test, zerocast_loom))]
+mod loom;

@@ -1,0 +1,137 @@
+//! Unit tests of the multicast channel (run under Miri in CI).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::vec::Vec;
+
+use super::*;
+use crate::error::{Closed, TryRecvError, TrySendError};
+
+#[derive(Debug)]
+struct Counted(u32, Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn every_subscriber_sees_every_message_in_order() {
+    let (mut p, mut subs) = channel::<u32>(3, 3);
+    assert_eq!(p.capacity(), 4, "rounded up to a power of two");
+    let mut next = 0;
+    for _ in 0..10 {
+        while p.try_publish(next).is_ok() {
+            next += 1;
+        }
+        for s in subs.iter_mut() {
+            while s.try_recv().is_ok() {}
+        }
+    }
+    let mut fresh = channel::<u32>(2, 2);
+    for i in 0..2 {
+        fresh.0.try_publish(i).unwrap();
+    }
+    for s in fresh.1.iter_mut() {
+        assert_eq!(s.try_recv(), Ok(0));
+        assert_eq!(s.try_recv(), Ok(1));
+        assert_eq!(s.try_recv(), Err(TryRecvError::Empty));
+    }
+    assert!(next > 30);
+}
+
+#[test]
+fn the_slowest_subscriber_applies_backpressure() {
+    let (mut p, mut subs) = channel::<u32>(2, 2);
+    p.try_publish(1).unwrap();
+    p.try_publish(2).unwrap();
+    assert_eq!(p.try_publish(3), Err(TrySendError::Full(3)));
+    while subs[0].try_recv().is_ok() {}
+    assert_eq!(
+        p.try_publish(3),
+        Err(TrySendError::Full(3)),
+        "subs[1] still behind"
+    );
+    assert_eq!(subs[1].try_recv(), Ok(1));
+    assert_eq!(p.try_publish(3), Ok(()));
+}
+
+#[test]
+fn a_value_is_dropped_as_soon_as_its_last_reader_is_done() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (mut p, mut subs) = channel::<Counted>(4, 2);
+    p.try_publish(Counted(1, drops.clone())).unwrap();
+    {
+        let g = subs[0].try_recv_ref().unwrap();
+        assert_eq!(g.0, 1);
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 0);
+    drop(subs[1].try_recv_ref().unwrap());
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "dropped on release, not on overwrite"
+    );
+}
+
+#[test]
+fn a_dropped_subscriber_stops_holding_the_publisher_back_and_leaks_nothing() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (mut p, mut subs) = channel::<Counted>(2, 2);
+    p.try_publish(Counted(1, drops.clone())).unwrap();
+    p.try_publish(Counted(2, drops.clone())).unwrap();
+    drop(subs[0].try_recv_ref().unwrap());
+    let slow = subs.pop().unwrap();
+    drop(slow);
+    assert_eq!(drops.load(Ordering::SeqCst), 1, "value 1: both done");
+    drop(subs[0].try_recv_ref().unwrap());
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    assert!(p.try_publish(Counted(3, drops.clone())).is_ok());
+    assert_eq!(p.subscribers(), 1);
+    drop(subs);
+    match p.try_publish(Counted(4, drops.clone())) {
+        Err(TrySendError::Closed(v)) => drop(v),
+        other => panic!("expected Closed, got {other:?}"),
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 4);
+}
+
+#[test]
+fn publisher_drop_closes_after_the_last_message() {
+    let (mut p, mut subs) = channel::<u8>(2, 1);
+    p.try_publish(5).unwrap();
+    drop(p);
+    assert!(subs[0].is_closed());
+    assert_eq!(subs[0].try_recv(), Ok(5));
+    assert_eq!(subs[0].try_recv(), Err(TryRecvError::Closed));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert_eq!(subs[0].poll_recv(&mut cx), Poll::Ready(Err(Closed)));
+}
+
+#[test]
+fn threads_each_see_the_whole_stream() {
+    let n = if cfg!(miri) { 100 } else { 20_000 };
+    let (mut p, subs) = channel::<u32>(8, 3);
+    let readers: Vec<_> = subs
+        .into_iter()
+        .map(|mut s| {
+            std::thread::spawn(move || {
+                let mut expected = 0;
+                while let Ok(v) = s.recv_blocking() {
+                    assert_eq!(v, expected);
+                    expected += 1;
+                }
+                expected
+            })
+        })
+        .collect();
+    for i in 0..n {
+        p.publish_blocking(i).unwrap();
+    }
+    drop(p);
+    for r in readers {
+        assert_eq!(r.join().unwrap(), n);
+    }
+}

@@ -1,0 +1,147 @@
+//! Multi-thread stress: millions of messages, none lost, duplicated or
+//! reordered, through the blocking and the async paths.
+#![cfg(not(zerocast_loom))]
+#![cfg(not(miri))]
+
+use zerocast::{multicast, spsc, Closed};
+
+#[test]
+fn spsc_two_million_blocking_messages_in_order() {
+    const N: u64 = 2_000_000;
+    let (mut tx, mut rx) = spsc::channel::<u64>(64);
+    let producer = std::thread::spawn(move || {
+        let mut i = 0;
+        while i < N {
+            // Mix single pushes and batches.
+            if i % 7 == 0 && i + 4 <= N {
+                let batch = [i, i + 1, i + 2, i + 3];
+                let mut sent = 0;
+                while sent < 4 {
+                    sent += tx.push_slice(&batch[sent..]);
+                    if sent < 4 {
+                        std::thread::yield_now();
+                    }
+                }
+                i += 4;
+            } else {
+                tx.push_blocking(i).unwrap();
+                i += 1;
+            }
+        }
+    });
+    let mut expected = 0;
+    let mut buf = [0u64; 16];
+    loop {
+        let n = rx.pop_slice(&mut buf);
+        for v in &buf[..n] {
+            assert_eq!(*v, expected);
+            expected += 1;
+        }
+        if n == 0 {
+            match rx.pop_blocking() {
+                Ok(v) => {
+                    assert_eq!(v, expected);
+                    expected += 1;
+                }
+                Err(Closed) => break,
+            }
+        }
+    }
+    producer.join().unwrap();
+    assert_eq!(expected, N);
+}
+
+#[test]
+fn spsc_one_million_async_messages_across_threads() {
+    const N: u64 = 1_000_000;
+    let (mut tx, mut rx) = spsc::channel::<u64>(16);
+    let producer = std::thread::spawn(move || {
+        futures_executor::block_on(async {
+            for i in 0..N {
+                tx.push(i).await.unwrap();
+            }
+        })
+    });
+    let received = futures_executor::block_on(async {
+        let mut expected = 0;
+        while let Ok(v) = rx.pop().await {
+            assert_eq!(v, expected);
+            expected += 1;
+        }
+        expected
+    });
+    producer.join().unwrap();
+    assert_eq!(received, N);
+}
+
+#[test]
+fn multicast_one_million_messages_to_four_subscribers() {
+    const N: u64 = 1_000_000;
+    let (mut publisher, subs) = multicast::channel::<u64>(64, 4);
+    let readers: Vec<_> = subs
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut s)| {
+            std::thread::spawn(move || {
+                let mut expected = 0;
+                if i % 2 == 0 {
+                    while let Ok(v) = s.recv_blocking() {
+                        assert_eq!(v, expected);
+                        expected += 1;
+                    }
+                } else {
+                    futures_executor::block_on(async {
+                        while let Ok(g) = s.recv_ref().await {
+                            assert_eq!(*g, expected);
+                            expected += 1;
+                        }
+                    });
+                }
+                expected
+            })
+        })
+        .collect();
+    for i in 0..N {
+        publisher.publish_blocking(i).unwrap();
+    }
+    drop(publisher);
+    for r in readers {
+        assert_eq!(r.join().unwrap(), N);
+    }
+}
+
+#[test]
+fn multicast_subscribers_leaving_under_load_never_stall_the_rest() {
+    const N: u64 = 200_000;
+    let (mut publisher, subs) = multicast::channel::<u64>(8, 4);
+    let readers: Vec<_> = subs
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut s)| {
+            std::thread::spawn(move || {
+                // Subscriber i leaves after i * N / 4 messages (0 stays to the end).
+                let leave_at = if i == 0 { u64::MAX } else { i as u64 * N / 4 };
+                let mut expected = 0;
+                while expected < leave_at {
+                    match s.recv_blocking() {
+                        Ok(v) => {
+                            assert_eq!(v, expected);
+                            expected += 1;
+                        }
+                        Err(Closed) => break,
+                    }
+                }
+                expected
+            })
+        })
+        .collect();
+    for i in 0..N {
+        publisher.publish_blocking(i).unwrap();
+    }
+    drop(publisher);
+    let counts: Vec<u64> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    assert_eq!(counts[0], N);
+    for (i, c) in counts.iter().enumerate().skip(1) {
+        assert_eq!(*c, i as u64 * N / 4);
+    }
+}
