@@ -39,6 +39,9 @@ struct Args {
     /// Run only scenarios whose name contains this (repeatable).
     #[arg(long)]
     filter: Vec<String>,
+    /// Run only these implementations (repeatable; e.g. `--only zerocast --only rtrb`).
+    #[arg(long)]
+    only: Vec<String>,
     /// List the scenarios and their implementations, and exit.
     #[arg(long)]
     list: bool,
@@ -67,6 +70,15 @@ fn main() -> ExitCode {
     all.retain(|s| {
         args.filter.is_empty() || args.filter.iter().any(|f| s.name.contains(f.as_str()))
     });
+    if !args.only.is_empty() {
+        for s in &mut all {
+            s.contenders.retain(|c| {
+                args.only.iter().any(|o| o == c.implementation)
+                    || c.implementation == zerocast_bench::harness::FLOOR
+            });
+        }
+        all.retain(|s| s.contenders.iter().any(|c| c.run.is_ok()));
+    }
     if args.zerocast_only {
         for s in &mut all {
             s.contenders.retain(|c| c.is_zerocast());

@@ -290,3 +290,25 @@ impl<T: Payload> Blocking<T> for Zerocast {
         }
     }
 }
+
+/// zerocast's SPSC channel with the opt-in busy-spinning receive
+/// (`pop_spin`): the receiver never parks.
+#[derive(Debug)]
+pub struct ZerocastSpin;
+
+impl<T: Payload> Blocking<T> for ZerocastSpin {
+    const NAME: &'static str = "zerocast-spin";
+    type Tx = zerocast::spsc::Producer<'static, T>;
+    type Rx = zerocast::spsc::Consumer<'static, T>;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        zerocast::spsc::channel(capacity)
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.push_blocking(value).expect("receiver alive");
+    }
+    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
+        for _ in 0..n {
+            sink(rx.pop_spin().expect("sender alive"));
+        }
+    }
+}

@@ -39,6 +39,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 Contender::new(FLOOR, floor_oneway),
                 [
                     peer::<blocking::Zerocast>(oneway::<blocking::Zerocast>),
+                    peer::<blocking::ZerocastSpin>(oneway::<blocking::ZerocastSpin>),
                     peer::<blocking::Crossbeam>(oneway::<blocking::Crossbeam>),
                     peer::<blocking::Flume>(oneway::<blocking::Flume>),
                     peer::<blocking::Kanal>(oneway::<blocking::Kanal>),
@@ -60,6 +61,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 Contender::new(FLOOR, floor_roundtrip),
                 [
                     peer::<blocking::Zerocast>(roundtrip::<blocking::Zerocast>),
+                    peer::<blocking::ZerocastSpin>(roundtrip::<blocking::ZerocastSpin>),
                     peer::<blocking::Crossbeam>(roundtrip::<blocking::Crossbeam>),
                     peer::<blocking::Flume>(roundtrip::<blocking::Flume>),
                     peer::<blocking::Kanal>(roundtrip::<blocking::Kanal>),

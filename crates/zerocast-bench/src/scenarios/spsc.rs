@@ -35,6 +35,7 @@ fn threads<P: Payload>() -> Scenario {
         full: THROUGHPUT.1,
         contenders: vec![
             threaded::<P, blocking::Zerocast>(),
+            threaded::<P, blocking::ZerocastSpin>(),
             threaded::<P, blocking::Rtrb>(),
             threaded::<P, blocking::Crossbeam>(),
             threaded::<P, blocking::Flume>(),

@@ -245,6 +245,31 @@ impl<'a, T> Consumer<'a, T> {
         self.core().is_closed(TX_CLOSED)
     }
 
+    /// Takes the oldest item, busy-polling while the ring is empty: never
+    /// parks, never registers a waker. Opt-in for latency-critical threads that
+    /// own a core — it burns that core while idle.
+    ///
+    /// # Errors
+    ///
+    /// [`Closed`] when the producer is gone and everything it sent was taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u8>(2);
+    /// tx.try_push(3).unwrap();
+    /// assert_eq!(rx.pop_spin(), Ok(3));
+    /// ```
+    pub fn pop_spin(&mut self) -> Result<T, Closed> {
+        loop {
+            match self.try_pop() {
+                Ok(v) => return Ok(v),
+                Err(TryRecvError::Closed) => return Err(Closed),
+                Err(TryRecvError::Empty) => crate::sync::spin_hint(),
+            }
+        }
+    }
+
     /// Takes the oldest item, parking this thread (after a short spin) while
     /// the ring is empty. Waiting allocates nothing after the thread's first wait.
     ///
