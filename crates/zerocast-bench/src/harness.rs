@@ -318,11 +318,18 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// Times `f`, which returns the number of messages it handled.
-pub fn timed(f: impl FnOnce() -> u64) -> (Duration, u64) {
+/// A single-thread run: `run(0, warmup)` uncounted, then
+/// `run(warmup, warmup + messages)` timed and, in the B0 round, counted.
+pub fn warm_then_measure(cfg: &RunConfig, mut run: impl FnMut(u64, u64)) -> Sample {
+    run(0, cfg.warmup);
     let start = Instant::now();
-    let n = f();
-    (start.elapsed(), n)
+    let ((), allocs) = cfg.measure(|| run(cfg.warmup, cfg.warmup + cfg.messages));
+    Sample {
+        elapsed: start.elapsed(),
+        messages: cfg.messages,
+        allocs,
+        latency: None,
+    }
 }
 
 #[cfg(test)]

@@ -15,6 +15,21 @@ pub(crate) use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 pub(crate) use crossbeam_utils::CachePadded;
 
+/// Defines a constructor that is `const` except under loom, whose atomics and
+/// cells have no `const fn new`.
+macro_rules! const_unless_loom {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        #[cfg(not(zerocast_loom))]
+        $vis const fn $name($($arg: $ty),*) -> $ret $body
+
+        $(#[$meta])*
+        #[cfg(zerocast_loom)]
+        $vis fn $name($($arg: $ty),*) -> $ret $body
+    };
+}
+pub(crate) use const_unless_loom;
+
 /// A hint that this thread is spinning while another finishes a short
 /// critical step; under loom, a yield so the model lets the other thread run.
 #[inline(always)]

@@ -33,68 +33,64 @@ pub(crate) fn backoff(spins: &mut u32) {
     }
 }
 
-/// `crossbeam-channel`'s bounded channel.
-#[derive(Debug)]
-pub struct Crossbeam;
+/// An adapter for a peer whose bounded channel blocks on both sides:
+/// `send(v) -> Result` and `recv() -> Result`, constructed by `$make(capacity)`.
+macro_rules! blocking_peer {
+    ($(#[$doc:meta])* $adapter:ident, $name:literal, $tx:ident, $rx:ident, $make:path, $send:ident, $recv:ident) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $adapter;
 
-impl<T: Payload> Blocking<T> for Crossbeam {
-    const NAME: &'static str = "crossbeam-channel";
-    type Tx = crossbeam_channel::Sender<T>;
-    type Rx = crossbeam_channel::Receiver<T>;
-    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
-        crossbeam_channel::bounded(capacity)
-    }
-    fn send(tx: &mut Self::Tx, value: T) {
-        tx.send(value).expect("receiver alive");
-    }
-    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
-        for _ in 0..n {
-            sink(rx.recv().expect("sender alive"));
+        impl<T: Payload> Blocking<T> for $adapter {
+            const NAME: &'static str = $name;
+            type Tx = $tx<T>;
+            type Rx = $rx<T>;
+            fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+                $make(capacity)
+            }
+            fn send(tx: &mut Self::Tx, value: T) {
+                tx.$send(value).expect("receiver alive");
+            }
+            fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
+                for _ in 0..n {
+                    sink(rx.$recv().expect("sender alive"));
+                }
+            }
         }
-    }
+    };
 }
 
-/// `flume`'s bounded channel.
-#[derive(Debug)]
-pub struct Flume;
+use crossbeam_channel::{Receiver as CrossbeamRx, Sender as CrossbeamTx};
+use flume::{Receiver as FlumeRx, Sender as FlumeTx};
+use kanal::{Receiver as KanalRx, Sender as KanalTx};
+use std::sync::mpsc::{Receiver as StdRx, SyncSender as StdTx};
+use thingbuf::mpsc::blocking::{Receiver as ThingbufRx, Sender as ThingbufTx};
+use tokio::sync::mpsc::{Receiver as TokioRx, Sender as TokioTx};
 
-impl<T: Payload> Blocking<T> for Flume {
-    const NAME: &'static str = "flume";
-    type Tx = flume::Sender<T>;
-    type Rx = flume::Receiver<T>;
-    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
-        flume::bounded(capacity)
-    }
-    fn send(tx: &mut Self::Tx, value: T) {
-        tx.send(value).expect("receiver alive");
-    }
-    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
-        for _ in 0..n {
-            sink(rx.recv().expect("sender alive"));
-        }
-    }
-}
-
-/// `kanal`'s bounded channel.
-#[derive(Debug)]
-pub struct Kanal;
-
-impl<T: Payload> Blocking<T> for Kanal {
-    const NAME: &'static str = "kanal";
-    type Tx = kanal::Sender<T>;
-    type Rx = kanal::Receiver<T>;
-    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
-        kanal::bounded(capacity)
-    }
-    fn send(tx: &mut Self::Tx, value: T) {
-        tx.send(value).expect("receiver alive");
-    }
-    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
-        for _ in 0..n {
-            sink(rx.recv().expect("sender alive"));
-        }
-    }
-}
+blocking_peer!(
+    /// `crossbeam-channel`'s bounded channel.
+    Crossbeam, "crossbeam-channel", CrossbeamTx, CrossbeamRx, crossbeam_channel::bounded, send, recv
+);
+blocking_peer!(
+    /// `flume`'s bounded channel.
+    Flume, "flume", FlumeTx, FlumeRx, flume::bounded, send, recv
+);
+blocking_peer!(
+    /// `kanal`'s bounded channel.
+    Kanal, "kanal", KanalTx, KanalRx, kanal::bounded, send, recv
+);
+blocking_peer!(
+    /// `std::sync::mpsc::sync_channel`.
+    Std, "std", StdTx, StdRx, std::sync::mpsc::sync_channel, send, recv
+);
+blocking_peer!(
+    /// `thingbuf`'s blocking MPSC channel.
+    Thingbuf, "thingbuf", ThingbufTx, ThingbufRx, thingbuf::mpsc::blocking::channel, send, recv
+);
+blocking_peer!(
+    /// `tokio::sync::mpsc` used from plain threads (`blocking_send`/`blocking_recv`).
+    TokioMpsc, "tokio", TokioTx, TokioRx, tokio::sync::mpsc::channel, blocking_send, blocking_recv
+);
 
 /// `rtrb`'s SPSC ring; it has no blocking form, so both sides back off.
 #[derive(Debug)]
@@ -126,69 +122,6 @@ impl<T: Payload> Blocking<T> for Rtrb {
                     Err(_) => backoff(&mut spins),
                 }
             }
-        }
-    }
-}
-
-/// `std::sync::mpsc::sync_channel`.
-#[derive(Debug)]
-pub struct Std;
-
-impl<T: Payload> Blocking<T> for Std {
-    const NAME: &'static str = "std";
-    type Tx = std::sync::mpsc::SyncSender<T>;
-    type Rx = std::sync::mpsc::Receiver<T>;
-    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
-        std::sync::mpsc::sync_channel(capacity)
-    }
-    fn send(tx: &mut Self::Tx, value: T) {
-        tx.send(value).expect("receiver alive");
-    }
-    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
-        for _ in 0..n {
-            sink(rx.recv().expect("sender alive"));
-        }
-    }
-}
-
-/// `thingbuf`'s blocking MPSC channel.
-#[derive(Debug)]
-pub struct Thingbuf;
-
-impl<T: Payload> Blocking<T> for Thingbuf {
-    const NAME: &'static str = "thingbuf";
-    type Tx = thingbuf::mpsc::blocking::Sender<T>;
-    type Rx = thingbuf::mpsc::blocking::Receiver<T>;
-    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
-        thingbuf::mpsc::blocking::channel(capacity)
-    }
-    fn send(tx: &mut Self::Tx, value: T) {
-        tx.send(value).expect("receiver alive");
-    }
-    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
-        for _ in 0..n {
-            sink(rx.recv().expect("sender alive"));
-        }
-    }
-}
-
-/// `tokio::sync::mpsc` used from plain threads (`blocking_send`/`blocking_recv`).
-#[derive(Debug)]
-pub struct TokioMpsc;
-
-impl<T: Payload> Blocking<T> for TokioMpsc {
-    const NAME: &'static str = "tokio";
-    type Tx = tokio::sync::mpsc::Sender<T>;
-    type Rx = tokio::sync::mpsc::Receiver<T>;
-    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
-        tokio::sync::mpsc::channel(capacity)
-    }
-    fn send(tx: &mut Self::Tx, value: T) {
-        tx.blocking_send(value).expect("receiver alive");
-    }
-    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
-        for _ in 0..n {
-            sink(rx.blocking_recv().expect("sender alive"));
         }
     }
 }
@@ -298,13 +231,13 @@ pub struct ZerocastSpin;
 
 impl<T: Payload> Blocking<T> for ZerocastSpin {
     const NAME: &'static str = "zerocast-spin";
-    type Tx = zerocast::spsc::Producer<'static, T>;
-    type Rx = zerocast::spsc::Consumer<'static, T>;
+    type Tx = <Zerocast as Blocking<T>>::Tx;
+    type Rx = <Zerocast as Blocking<T>>::Rx;
     fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
-        zerocast::spsc::channel(capacity)
+        <Zerocast as Blocking<T>>::channel(capacity)
     }
     fn send(tx: &mut Self::Tx, value: T) {
-        tx.push_blocking(value).expect("receiver alive");
+        <Zerocast as Blocking<T>>::send(tx, value);
     }
     fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
         for _ in 0..n {

@@ -1,9 +1,8 @@
 //! Buffer pools: acquire a 1033-byte buffer, touch it, release it, on one thread.
 
 use std::hint::black_box;
-use std::time::Instant;
 
-use crate::harness::{Contender, Kind, RunConfig, Sample, Scenario, Size};
+use crate::harness::{warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario, Size};
 
 const BUFFER: usize = 1033;
 
@@ -29,21 +28,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 
 /// Runs `op` `warmup` times, then `messages` times timed (and counted in B0).
 fn ops(cfg: &RunConfig, mut op: impl FnMut(u64)) -> Sample {
-    for i in 0..cfg.warmup {
-        op(i);
-    }
-    let start = Instant::now();
-    let ((), allocs) = cfg.measure(|| {
-        for i in 0..cfg.messages {
-            op(i);
-        }
-    });
-    Sample {
-        elapsed: start.elapsed(),
-        messages: cfg.messages,
-        allocs,
-        latency: None,
-    }
+    warm_then_measure(cfg, |from, to| (from..to).for_each(&mut op))
 }
 
 fn run_bab(cfg: &RunConfig) -> Sample {

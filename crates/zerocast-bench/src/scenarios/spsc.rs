@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{CAPACITY, THROUGHPUT};
-use crate::harness::{Contender, Kind, RunConfig, Sample, Scenario, Size};
+use crate::harness::{warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario, Size};
 use crate::peers::asynchronous::{self, Async};
 use crate::peers::blocking::{self, backoff, Blocking};
 use crate::peers::{runtime, Order, Payload, Struct64};
@@ -199,7 +199,7 @@ fn run_async<P: Payload, C: Async<P>>(cfg: &RunConfig) -> Sample {
     let rt = runtime();
     let (mut tx, mut rx) = C::channel(CAPACITY);
     let mut order = Order::default();
-    let mut exchange = |from: u64, to: u64| {
+    warm_then_measure(cfg, |from, to| {
         rt.block_on(async {
             tokio::join!(
                 async {
@@ -214,14 +214,5 @@ fn run_async<P: Payload, C: Async<P>>(cfg: &RunConfig) -> Sample {
                 }
             )
         });
-    };
-    exchange(0, cfg.warmup);
-    let start = Instant::now();
-    let ((), allocs) = cfg.measure(|| exchange(cfg.warmup, cfg.warmup + cfg.messages));
-    Sample {
-        elapsed: start.elapsed(),
-        messages: cfg.messages,
-        allocs,
-        latency: None,
-    }
+    })
 }

@@ -1,10 +1,8 @@
 //! Latest-value channels: the sender publishes, the receiver awaits `changed`
 //! and reads the value in place, on one runtime.
 
-use std::time::Instant;
-
 use super::THROUGHPUT;
-use crate::harness::{Contender, Kind, RunConfig, Sample, Scenario};
+use crate::harness::{warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario};
 use crate::peers::{runtime, YieldNow};
 
 pub(super) fn scenarios() -> Vec<Scenario> {
@@ -27,7 +25,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 fn run_tokio_watch(cfg: &RunConfig) -> Sample {
     let rt = runtime();
     let (tx, mut rx) = tokio::sync::watch::channel(0u64);
-    let mut exchange = |from: u64, to: u64| {
+    warm_then_measure(cfg, |from, to| {
         rt.block_on(async {
             tokio::join!(
                 async {
@@ -47,14 +45,5 @@ fn run_tokio_watch(cfg: &RunConfig) -> Sample {
                 }
             )
         });
-    };
-    exchange(0, cfg.warmup);
-    let start = Instant::now();
-    let ((), allocs) = cfg.measure(|| exchange(cfg.warmup, cfg.warmup + cfg.messages));
-    Sample {
-        elapsed: start.elapsed(),
-        messages: cfg.messages,
-        allocs,
-        latency: None,
-    }
+    })
 }

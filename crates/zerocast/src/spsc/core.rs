@@ -48,41 +48,24 @@ pub(crate) struct Core<T> {
 }
 
 impl<T> Core<T> {
-    #[cfg(not(zerocast_loom))]
-    pub(crate) const fn new(
-        capacity: usize,
-        slots: *const Slot<T>,
-        release: unsafe fn(NonNull<Core<T>>),
-    ) -> Self {
-        Self {
-            tail: CachePadded::new(AtomicUsize::new(0)),
-            head: CachePadded::new(AtomicUsize::new(0)),
-            rx_wait: CachePadded::new(WaitCell::new()),
-            tx_wait: CachePadded::new(WaitCell::new()),
-            closed: AtomicU8::new(0),
-            handles: AtomicU8::new(2),
-            capacity,
-            slots,
-            release,
-        }
-    }
-
-    #[cfg(zerocast_loom)]
-    pub(crate) fn new(
-        capacity: usize,
-        slots: *const Slot<T>,
-        release: unsafe fn(NonNull<Core<T>>),
-    ) -> Self {
-        Self {
-            tail: CachePadded::new(AtomicUsize::new(0)),
-            head: CachePadded::new(AtomicUsize::new(0)),
-            rx_wait: CachePadded::new(WaitCell::new()),
-            tx_wait: CachePadded::new(WaitCell::new()),
-            closed: AtomicU8::new(0),
-            handles: AtomicU8::new(2),
-            capacity,
-            slots,
-            release,
+    crate::sync::const_unless_loom! {
+        /// A fresh core over `capacity` slots at `slots`.
+        pub(crate) fn new(
+            capacity: usize,
+            slots: *const Slot<T>,
+            release: unsafe fn(NonNull<Core<T>>),
+        ) -> Self {
+            Self {
+                tail: CachePadded::new(AtomicUsize::new(0)),
+                head: CachePadded::new(AtomicUsize::new(0)),
+                rx_wait: CachePadded::new(WaitCell::new()),
+                tx_wait: CachePadded::new(WaitCell::new()),
+                closed: AtomicU8::new(0),
+                handles: AtomicU8::new(2),
+                capacity,
+                slots,
+                release,
+            }
         }
     }
 

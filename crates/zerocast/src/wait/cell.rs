@@ -59,21 +59,13 @@ unsafe impl Send for WaitCell {}
 unsafe impl Sync for WaitCell {}
 
 impl WaitCell {
-    /// An empty slot.
-    #[cfg(not(zerocast_loom))]
-    pub const fn new() -> Self {
-        Self {
-            state: AtomicUsize::new(0),
-            waker: UnsafeCell::new(None),
-        }
-    }
-
-    /// An empty slot.
-    #[cfg(zerocast_loom)]
-    pub fn new() -> Self {
-        Self {
-            state: AtomicUsize::new(0),
-            waker: UnsafeCell::new(None),
+    crate::sync::const_unless_loom! {
+        /// An empty slot.
+        pub fn new() -> Self {
+            Self {
+                state: AtomicUsize::new(0),
+                waker: UnsafeCell::new(None),
+            }
         }
     }
 
