@@ -30,6 +30,14 @@ std::thread_local! {
     static WAKER: Waker = Waker::from(Arc::new(Unparker(thread::current())));
 }
 
+/// Builds this thread's waker if it has none yet: every blocking call starts
+/// here, so the one allocation happens on a thread's first blocking call,
+/// deterministically, even when that call does not have to wait.
+#[inline]
+pub(crate) fn prepare() {
+    WAKER.with(|_| {});
+}
+
 /// Waits until `poll` is ready: spins on the cheap `ready` check first, then
 /// polls with this thread's waker and parks between polls.
 ///

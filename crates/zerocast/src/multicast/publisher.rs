@@ -160,6 +160,12 @@ impl<T> Publisher<T> {
     /// [`SendError`] with the value when every subscriber is gone.
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     pub fn publish_blocking(&mut self, value: T) -> Result<(), SendError<T>> {
+        crate::park::prepare();
+        let value = match self.try_publish(value) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(v)) => return Err(SendError(v)),
+            Err(TrySendError::Full(v)) => v,
+        };
         let ready = crate::park::wait(
             self,
             |p| p.has_room() || p.refresh_live() == 0,

@@ -191,6 +191,12 @@ impl<T> Subscriber<T> {
     where
         T: Clone,
     {
+        crate::park::prepare();
+        match self.try_recv() {
+            Ok(v) => return Ok(v),
+            Err(TryRecvError::Closed) => return Err(Closed),
+            Err(TryRecvError::Empty) => {}
+        }
         crate::park::wait(
             self,
             |s| s.has_message() || s.shared.closed.load(Ordering::Acquire) != 0,

@@ -278,6 +278,12 @@ impl<'a, T> Consumer<'a, T> {
     /// [`Closed`] when the producer is gone and everything it sent was taken.
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     pub fn pop_blocking(&mut self) -> Result<T, Closed> {
+        crate::park::prepare();
+        match self.try_pop() {
+            Ok(v) => return Ok(v),
+            Err(TryRecvError::Closed) => return Err(Closed),
+            Err(TryRecvError::Empty) => {}
+        }
         crate::park::wait(
             self,
             |c| c.available() > 0 || c.is_closed(),

@@ -268,6 +268,12 @@ impl<'a, T> Producer<'a, T> {
     /// ```
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     pub fn push_blocking(&mut self, value: T) -> Result<(), SendError<T>> {
+        crate::park::prepare();
+        let value = match self.try_push(value) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Closed(v)) => return Err(SendError(v)),
+            Err(TrySendError::Full(v)) => v,
+        };
         let ready = crate::park::wait(
             self,
             |p| p.free() > 0 || p.is_closed(),
