@@ -4,6 +4,7 @@
 mod fanout;
 mod latency;
 mod pool;
+mod single;
 mod spsc;
 mod watch;
 
@@ -29,6 +30,7 @@ pub(crate) const THROUGHPUT: (Size, Size) = (
 /// All scenarios, in report order.
 pub fn all() -> Vec<Scenario> {
     let mut all = Vec::new();
+    all.extend(single::scenarios());
     all.extend(spsc::scenarios());
     all.extend(fanout::scenarios());
     all.extend(watch::scenarios());
