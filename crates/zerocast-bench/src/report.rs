@@ -31,6 +31,8 @@ pub struct Row {
     pub p99_ns: Option<f64>,
     /// 99.9th percentile.
     pub p999_ns: Option<f64>,
+    /// The slowest message over all timing rounds (latency rows only).
+    pub max_ns: Option<f64>,
     /// Median of the per-round ratios: to the fastest peer (throughput rows) or
     /// of p50 to the floor (latency rows).
     pub ratio: Option<f64>,
@@ -118,6 +120,7 @@ pub fn row(kind: Kind, m: &Measured) -> Row {
         p50_ns: q(0.5),
         p99_ns: q(0.99),
         p999_ns: q(0.999),
+        max_ns: m.latency.as_ref().map(|h| h.max() as f64),
         ratio,
     }
 }
@@ -144,7 +147,7 @@ fn ratio(r: &Row) -> String {
     }
 }
 
-const HEADERS: [&str; 10] = [
+const HEADERS: [&str; COLUMNS] = [
     "scenario",
     "implementation",
     "ns/msg",
@@ -154,10 +157,16 @@ const HEADERS: [&str; 10] = [
     "p50 ns",
     "p99 ns",
     "p99.9 ns",
+    "max ns",
     "ratio / note",
 ];
 
-fn cells(r: &Row) -> [String; 10] {
+/// Columns of the text and markdown tables.
+const COLUMNS: usize = 11;
+/// The last column: the ratio, or the reason of an n/a row.
+const NOTE: usize = COLUMNS - 1;
+
+fn cells(r: &Row) -> [String; COLUMNS] {
     [
         r.scenario.clone(),
         r.implementation.clone(),
@@ -168,21 +177,22 @@ fn cells(r: &Row) -> [String; 10] {
         opt(r.p50_ns),
         opt(r.p99_ns),
         opt(r.p999_ns),
+        opt(r.max_ns),
         ratio(r),
     ]
 }
 
-fn na_cells(n: &NotApplicableRow) -> [String; 10] {
-    let mut c: [String; 10] = Default::default();
+fn na_cells(n: &NotApplicableRow) -> [String; COLUMNS] {
+    let mut c: [String; COLUMNS] = Default::default();
     c[0] = n.scenario.clone();
     c[1] = n.implementation.clone();
     c[2] = "n/a".to_owned();
-    c[9] = n.reason.clone();
+    c[NOTE] = n.reason.clone();
     c
 }
 
-fn all_cells(report: &Report) -> Vec<[String; 10]> {
-    let mut rows: Vec<[String; 10]> = report.results.iter().map(cells).collect();
+fn all_cells(report: &Report) -> Vec<[String; COLUMNS]> {
+    let mut rows: Vec<[String; COLUMNS]> = report.results.iter().map(cells).collect();
     rows.extend(report.not_applicable.iter().map(na_cells));
     rows.sort_by(|a, b| a[0].cmp(&b[0]));
     rows
@@ -200,7 +210,7 @@ pub fn table(report: &Report) -> String {
     let mut out = String::new();
     let line = |out: &mut String, cells: &[String]| {
         for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
-            if i < 2 || i == 3 || i == 9 {
+            if i < 2 || i == 3 || i == NOTE {
                 let _ = write!(out, "{c:<w$}  ");
             } else {
                 let _ = write!(out, "{c:>w$}  ");
@@ -309,6 +319,7 @@ mod tests {
             "p50_ns",
             "p99_ns",
             "p999_ns",
+            "max_ns",
         ] {
             assert!(row.get(key).is_some(), "missing results[].{key}");
         }
