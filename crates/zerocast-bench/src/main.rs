@@ -27,6 +27,10 @@ struct Args {
     /// Timing rounds per scenario (default: 5 with --quick, 9 otherwise).
     #[arg(long)]
     rounds: Option<usize>,
+    /// Messages per timing run in every scenario (overrides the built-in sizes;
+    /// `scripts/callgrind.sh` runs two sizes and takes the difference).
+    #[arg(long)]
+    messages: Option<u64>,
     /// Run only the allocation round (B0), no timing rounds.
     #[arg(long)]
     b0_only: bool,
@@ -70,6 +74,12 @@ fn main() -> ExitCode {
     all.retain(|s| {
         args.filter.is_empty() || args.filter.iter().any(|f| s.name.contains(f.as_str()))
     });
+    if let Some(n) = args.messages {
+        for s in &mut all {
+            s.quick.messages = n;
+            s.full.messages = n;
+        }
+    }
     if !args.only.is_empty() {
         for s in &mut all {
             s.contenders.retain(|c| {
