@@ -90,6 +90,11 @@ pub enum TryRecvError {
     Empty,
     /// The sender is gone and everything it sent has been received.
     Closed,
+    /// This receiver fell behind a lossy channel ([`broadcast`](crate::broadcast))
+    /// and this many messages were overwritten before it read them; it now
+    /// continues from the oldest message still held. Lossless channels never
+    /// report it.
+    Lagged(u64),
 }
 
 impl fmt::Display for TryRecvError {
@@ -97,7 +102,43 @@ impl fmt::Display for TryRecvError {
         match self {
             TryRecvError::Empty => f.write_str("channel empty"),
             TryRecvError::Closed => f.write_str("channel closed"),
+            TryRecvError::Lagged(n) => write!(f, "receiver lagged by {n} messages"),
         }
+    }
+}
+
+/// A receive that waited and could not deliver a value.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::RecvError;
+/// let e = RecvError::Lagged(3);
+/// assert_eq!(e.to_string(), "receiver lagged by 3 messages");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecvError {
+    /// The sender is gone and everything it sent has been received.
+    Closed,
+    /// This many messages were overwritten before this receiver read them;
+    /// it now continues from the oldest message still held.
+    Lagged(u64),
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvError::Closed => f.write_str("channel closed"),
+            RecvError::Lagged(n) => write!(f, "receiver lagged by {n} messages"),
+        }
+    }
+}
+
+impl core::error::Error for RecvError {}
+
+impl From<Closed> for RecvError {
+    fn from(_: Closed) -> Self {
+        RecvError::Closed
     }
 }
 

@@ -37,10 +37,18 @@ mod error;
 mod park;
 mod sync;
 
+#[cfg(feature = "alloc")]
+pub mod broadcast;
+mod lock;
+#[cfg(feature = "alloc")]
+pub mod mailbox;
 #[cfg(all(feature = "alloc", target_has_atomic = "64"))]
 pub mod multicast;
+pub mod reader;
 pub mod ring;
 pub mod spsc;
 pub mod wait;
+#[cfg(feature = "alloc")]
+pub mod watch;
 
-pub use error::{Closed, SendError, TryRecvError, TrySendError};
+pub use error::{Closed, RecvError, SendError, TryRecvError, TrySendError};

@@ -6,12 +6,14 @@
 //! dependencies.
 
 #[cfg(zerocast_loom)]
-pub(crate) use loom::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 
 #[cfg(all(not(zerocast_loom), target_has_atomic = "64"))]
 pub(crate) use core::sync::atomic::AtomicU64;
 #[cfg(not(zerocast_loom))]
-pub(crate) use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
 
 pub(crate) use crossbeam_utils::CachePadded;
 

@@ -115,13 +115,13 @@ impl<T> Subscriber<T> {
     pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         match self.try_ready() {
             Ok(()) => return Poll::Ready(Ok(())),
-            Err(TryRecvError::Closed) => return Poll::Ready(Err(Closed)),
+            Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Poll::Ready(Err(Closed)),
             Err(TryRecvError::Empty) => {}
         }
         self.shared.readers.register(self.id, cx.waker());
         match self.try_ready() {
             Ok(()) => Poll::Ready(Ok(())),
-            Err(TryRecvError::Closed) => Poll::Ready(Err(Closed)),
+            Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => Poll::Ready(Err(Closed)),
             Err(TryRecvError::Empty) => Poll::Pending,
         }
     }
@@ -194,7 +194,7 @@ impl<T> Subscriber<T> {
         crate::park::prepare();
         match self.try_recv() {
             Ok(v) => return Ok(v),
-            Err(TryRecvError::Closed) => return Err(Closed),
+            Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Err(Closed),
             Err(TryRecvError::Empty) => {}
         }
         crate::park::wait(

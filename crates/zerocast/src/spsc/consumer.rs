@@ -135,14 +135,14 @@ impl<'a, T> Consumer<'a, T> {
     pub fn poll_pop(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>> {
         match self.try_pop() {
             Ok(v) => return Poll::Ready(Ok(v)),
-            Err(TryRecvError::Closed) => return Poll::Ready(Err(Closed)),
+            Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Poll::Ready(Err(Closed)),
             Err(TryRecvError::Empty) => {}
         }
         self.core().rx_wait.register(cx.waker());
         // Check again: the producer may have published before we registered.
         match self.try_pop() {
             Ok(v) => Poll::Ready(Ok(v)),
-            Err(TryRecvError::Closed) => Poll::Ready(Err(Closed)),
+            Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => Poll::Ready(Err(Closed)),
             Err(TryRecvError::Empty) => Poll::Pending,
         }
     }
@@ -264,7 +264,7 @@ impl<'a, T> Consumer<'a, T> {
         loop {
             match self.try_pop() {
                 Ok(v) => return Ok(v),
-                Err(TryRecvError::Closed) => return Err(Closed),
+                Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Err(Closed),
                 Err(TryRecvError::Empty) => crate::sync::spin_hint(),
             }
         }
@@ -281,7 +281,7 @@ impl<'a, T> Consumer<'a, T> {
         crate::park::prepare();
         match self.try_pop() {
             Ok(v) => return Ok(v),
-            Err(TryRecvError::Closed) => return Err(Closed),
+            Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Err(Closed),
             Err(TryRecvError::Empty) => {}
         }
         crate::park::wait(

@@ -3,21 +3,68 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
+use core::ptr;
 use core::task::Waker;
 
 use super::WaitCell;
-use crate::sync::{AtomicUsize, CachePadded, Ordering};
+use crate::sync::{AtomicPtr, AtomicUsize, CachePadded, Ordering};
 
-/// Subscriber ids per word of the registration mask.
+/// Subscriber ids per chunk (and per word of a chunk's masks).
 const WORD: usize = usize::BITS as usize;
 
+/// Up to [`WORD`] slots with their masks; chunk `k` holds ids
+/// `k * WORD .. k * WORD + cells.len()`.
+struct Chunk {
+    /// Bit `i`: subscriber `k * WORD + i` may be waiting.
+    registered: CachePadded<AtomicUsize>,
+    /// Bit `i`: id `k * WORD + i` belongs to a subscriber.
+    claimed: AtomicUsize,
+    cells: Box<[CachePadded<WaitCell>]>,
+    /// The next chunk, appended by [`WakerSet::reserve`] and freed with the set.
+    next: AtomicPtr<Chunk>,
+}
+
+impl Chunk {
+    /// A chunk of `len` slots (at most [`WORD`]), the first `claimed` of them taken.
+    fn new(len: usize, claimed: usize) -> Self {
+        let cells: Vec<_> = (0..len)
+            .map(|_| CachePadded::new(WaitCell::new()))
+            .collect();
+        Self {
+            registered: CachePadded::new(AtomicUsize::new(0)),
+            claimed: AtomicUsize::new(low_bits(claimed)),
+            cells: cells.into_boxed_slice(),
+            next: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    fn next(&self) -> Option<&Chunk> {
+        // SAFETY: a non-null `next` points at a chunk that lives as long as the
+        // set (chunks are freed only in `Drop`), published with Release.
+        unsafe { self.next.load(Ordering::Acquire).as_ref() }
+    }
+}
+
+/// A mask of the lowest `n` bits (`n <= WORD`).
+fn low_bits(n: usize) -> usize {
+    if n >= WORD {
+        usize::MAX
+    } else {
+        (1 << n) - 1
+    }
+}
+
 /// A waker slot per subscriber id, reserved up front, so registering on
-/// `Pending` is O(1) and never allocates; [`wake_all`](Self::wake_all) wakes
-/// each registered subscriber at most once.
+/// `Pending` never allocates; [`wake_all`](Self::wake_all) wakes each
+/// registered subscriber at most once.
 ///
-/// A bitmask of registered ids lets `wake_all` skip idle subscribers: with
-/// nobody waiting it costs one read-modify-write per word of ids (64 on 64-bit
-/// targets).
+/// A set made with [`new(n)`](Self::new) holds ids `0..n`. A channel whose
+/// subscribers come and go takes ids with [`reserve`](Self::reserve) (which
+/// allocates only when every slot is taken, a chunk of 64 at a time) and gives
+/// them back with [`release`](Self::release). Slots live in chunks of 64 ids
+/// with a bitmask of registered ids each, so `wake_all` skips idle subscribers:
+/// with nobody waiting it costs one read-modify-write per chunk, and
+/// registering id `i` walks `i / 64` chunk links (none for the first 64).
 ///
 /// # Examples
 ///
@@ -29,36 +76,94 @@ const WORD: usize = usize::BITS as usize;
 /// assert!(set.is_waiting(2));
 /// set.wake_all();
 /// assert!(!set.is_waiting(2));
+///
+/// let late = set.reserve(); // a subscriber that joins later
+/// assert_eq!(late, 64); // ids 0..4 are held; the first chunk is full
+/// set.release(late);
 /// ```
 pub struct WakerSet {
-    cells: Box<[CachePadded<WaitCell>]>,
-    /// Bit `i % WORD` of word `i / WORD`: subscriber `i` may be waiting.
-    registered: Box<[CachePadded<AtomicUsize>]>,
+    first: Chunk,
 }
 
 impl WakerSet {
-    /// Slots for subscribers `0..subscribers`, allocated now.
+    /// Slots for subscribers `0..subscribers`, allocated and reserved now.
     pub fn new(subscribers: usize) -> Self {
-        let cells: Vec<_> = (0..subscribers)
-            .map(|_| CachePadded::new(WaitCell::new()))
-            .collect();
-        let registered: Vec<_> = (0..subscribers.div_ceil(WORD))
-            .map(|_| CachePadded::new(AtomicUsize::new(0)))
-            .collect();
-        Self {
-            cells: cells.into_boxed_slice(),
-            registered: registered.into_boxed_slice(),
+        let first = Chunk::new(subscribers.min(WORD), subscribers);
+        let mut link = &first.next;
+        let mut remaining = subscribers.saturating_sub(WORD);
+        while remaining > 0 {
+            let len = remaining.min(WORD);
+            let chunk = Box::into_raw(Box::new(Chunk::new(len, len)));
+            link.store(chunk, Ordering::Relaxed);
+            // SAFETY: just allocated; owned by the set from here on.
+            link = unsafe { &(*chunk).next };
+            remaining -= len;
+        }
+        Self { first }
+    }
+
+    fn chunks(&self) -> impl Iterator<Item = &Chunk> {
+        core::iter::successors(Some(&self.first), |c| c.next())
+    }
+
+    /// The chunk holding id `id`.
+    fn chunk(&self, id: usize) -> &Chunk {
+        self.chunks()
+            .nth(id / WORD)
+            .expect("subscriber id out of range")
+    }
+
+    fn cell(&self, id: usize) -> &WaitCell {
+        &self.chunk(id).cells[id % WORD]
+    }
+
+    /// Takes a free id for a new subscriber, allocating a chunk of 64 slots
+    /// only when every slot is taken. Give it back with
+    /// [`release`](Self::release).
+    pub fn reserve(&self) -> usize {
+        let mut base = 0;
+        let mut chunk = &self.first;
+        loop {
+            let full = low_bits(chunk.cells.len());
+            let mut claimed = chunk.claimed.load(Ordering::Relaxed);
+            while claimed != full {
+                // Bits above the chunk's length are never set, so the lowest
+                // clear bit is a free slot.
+                let bit = (!claimed).trailing_zeros() as usize;
+                match chunk.claimed.compare_exchange_weak(
+                    claimed,
+                    claimed | 1 << bit,
+                    Ordering::AcqRel,
+                    Ordering::Relaxed,
+                ) {
+                    Ok(_) => return base + bit,
+                    Err(actual) => claimed = actual,
+                }
+            }
+            if chunk.next.load(Ordering::Acquire).is_null() {
+                let fresh = Box::into_raw(Box::new(Chunk::new(WORD, 0)));
+                if chunk
+                    .next
+                    .compare_exchange(ptr::null_mut(), fresh, Ordering::AcqRel, Ordering::Acquire)
+                    .is_err()
+                {
+                    // SAFETY: another thread appended first; ours was never shared.
+                    drop(unsafe { Box::from_raw(fresh) });
+                }
+            }
+            chunk = chunk.next().expect("a chunk was just appended");
+            base += WORD;
         }
     }
 
-    /// How many subscriber slots there are.
-    pub fn len(&self) -> usize {
-        self.cells.len()
-    }
-
-    /// Whether there are no slots.
-    pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+    /// Gives id `id` back for a later [`reserve`](Self::reserve); a waker
+    /// still stored there is woken (a spurious wake-up) and dropped.
+    pub fn release(&self, id: usize) {
+        let chunk = self.chunk(id);
+        let bit = 1 << (id % WORD);
+        chunk.registered.fetch_and(!bit, Ordering::AcqRel);
+        chunk.cells[id % WORD].wake();
+        chunk.claimed.fetch_and(!bit, Ordering::Release);
     }
 
     /// Registers `waker` for subscriber `id`; the caller then checks its
@@ -66,42 +171,67 @@ impl WakerSet {
     ///
     /// # Panics
     ///
-    /// If `id` is not below [`len`](Self::len) (a bug in the channel using it).
+    /// If no slot `id` exists (a bug in the channel using it).
     pub fn register(&self, id: usize, waker: &Waker) {
-        self.cells[id].register(waker);
+        let chunk = self.chunk(id);
+        chunk.cells[id % WORD].register(waker);
         // An RMW on the same word `wake_all` swaps: orders this registration
         // against every notification.
-        self.registered[id / WORD].fetch_or(1 << (id % WORD), Ordering::AcqRel);
+        chunk
+            .registered
+            .fetch_or(1 << (id % WORD), Ordering::AcqRel);
     }
 
     /// Wakes every registered subscriber once and clears their registrations.
     #[inline]
     pub fn wake_all(&self) {
-        for (w, word) in self.registered.iter().enumerate() {
-            let mut bits = word.swap(0, Ordering::AcqRel);
+        for chunk in self.chunks() {
+            let mut bits = chunk.registered.swap(0, Ordering::AcqRel);
             while bits != 0 {
                 let bit = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                self.cells[w * WORD + bit].wake();
+                chunk.cells[bit].wake();
             }
         }
     }
 
     /// Wakes subscriber `id` if it is registered.
     pub fn wake(&self, id: usize) {
-        self.cells[id].wake();
+        self.cell(id).wake();
     }
 
     /// Whether subscriber `id` has a waker stored (a snapshot).
     pub fn is_waiting(&self, id: usize) -> bool {
-        self.cells[id].is_waiting()
+        self.cell(id).is_waiting()
     }
 }
+
+impl Drop for WakerSet {
+    fn drop(&mut self) {
+        let mut next = self.first.next.load(Ordering::Relaxed);
+        while !next.is_null() {
+            // SAFETY: every chunk after the first was made by `Box::into_raw`
+            // and is owned by the set alone; `&mut self` means no one else
+            // reads it now.
+            let chunk = unsafe { Box::from_raw(next) };
+            next = chunk.next.load(Ordering::Relaxed);
+        }
+    }
+}
+
+// SAFETY: the chunks are owned by the set (raw pointers only for the lock-free
+// append); everything in them is atomics and `WaitCell`s, which are Send+Sync.
+unsafe impl Send for WakerSet {}
+// SAFETY: as above; shared access is through atomics only.
+unsafe impl Sync for WakerSet {}
 
 impl fmt::Debug for WakerSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WakerSet")
-            .field("subscribers", &self.cells.len())
+            .field(
+                "slots",
+                &self.chunks().map(|c| c.cells.len()).sum::<usize>(),
+            )
             .finish()
     }
 }

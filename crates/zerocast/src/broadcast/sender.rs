@@ -1,0 +1,111 @@
+//! [`Sender`]: publishes into the ring, never waiting for receivers.
+
+use alloc::sync::Arc;
+use core::fmt;
+
+use super::{distance, Receiver, Shared};
+use crate::error::SendError;
+use crate::sync::Ordering;
+
+/// The sending half of a broadcast channel. `Clone`: any number of senders,
+/// on any threads; the channel closes when the last one is dropped.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Sender<T> {
+    pub(super) fn new(shared: Arc<Shared<T>>) -> Self {
+        Self { shared }
+    }
+
+    /// Sends `value` to every receiver, overwriting the oldest message once the
+    /// ring is full (receivers that had not read it get `Lagged`). Never waits
+    /// for receivers and never allocates.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value when there is no receiver (it could never
+    /// be read: a later `subscribe` starts after it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = zerocast::broadcast::channel::<u8>(2);
+    /// assert!(tx.send(1).is_ok());
+    /// drop(rx);
+    /// assert_eq!(tx.send(2).unwrap_err().into_inner(), 2);
+    /// ```
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        let shared = &*self.shared;
+        if shared.receivers.load(Ordering::Relaxed) == 0 {
+            return Err(SendError(value));
+        }
+        let pos = shared.tail.fetch_add(1, Ordering::AcqRel);
+        let slot = &shared.slots[pos & shared.mask];
+        slot.lock.write();
+        // SAFETY: the write lock is held: no reader or other writer touches
+        // the slot's cells.
+        let replaced = unsafe {
+            slot.pos.with_mut(|held| {
+                if distance(*held, pos) > 0 {
+                    // A sender a whole ring ahead of us got here first: our
+                    // message is already overwritten for every receiver, who
+                    // will see it counted in `Lagged`.
+                    Some(value)
+                } else {
+                    *held = pos;
+                    slot.value.with_mut(|v| (*v).replace(value))
+                }
+            })
+        };
+        slot.lock.unlock_write();
+        // The overwritten value is dropped outside the lock.
+        drop(replaced);
+        shared.wakers.wake_all();
+        Ok(())
+    }
+
+    /// A new receiver that starts at the next message sent. Its waker slot is
+    /// reserved now (an allocation only when all reserved slots are taken).
+    pub fn subscribe(&self) -> Receiver<T> {
+        self.shared
+            .add_receiver(self.shared.tail.load(Ordering::Acquire))
+    }
+
+    /// How many receivers there are now.
+    pub fn receiver_count(&self) -> usize {
+        self.shared.receivers.load(Ordering::Relaxed)
+    }
+
+    /// The ring's capacity (the requested capacity rounded up to a power of two).
+    pub fn capacity(&self) -> usize {
+        self.shared.capacity()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        Self::new(self.shared.clone())
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        // AcqRel: the last sender sees every other sender's messages before it
+        // closes, so a receiver that sees `closed` sees them all.
+        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.closed.store(true, Ordering::Release);
+            self.shared.wakers.wake_all();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("capacity", &self.capacity())
+            .field("receivers", &self.receiver_count())
+            .finish()
+    }
+}

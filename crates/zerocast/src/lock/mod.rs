@@ -1,0 +1,22 @@
+//! Two tiny locks for the buffers whose slots are overwritten in place
+//! (broadcast, watch, mailbox). Each guards a few instructions — a move or a
+//! clone of one value — never a wake-up, and never allocates.
+
+mod rw;
+mod spin;
+
+pub(crate) use rw::SlotLock;
+pub(crate) use spin::SpinLock;
+
+/// Spins politely: a pause hint each time, and under `std` a yield to the
+/// scheduler every 64 spins so a preempted lock holder gets to run.
+#[inline]
+pub(crate) fn backoff(spins: &mut u32) {
+    *spins = spins.wrapping_add(1);
+    #[cfg(all(feature = "std", not(zerocast_loom)))]
+    if *spins % 64 == 0 {
+        std::thread::yield_now();
+        return;
+    }
+    crate::sync::spin_hint();
+}

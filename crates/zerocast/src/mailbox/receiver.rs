@@ -1,0 +1,112 @@
+//! [`Receiver`]: takes the mailbox's value.
+
+use alloc::sync::Arc;
+use core::fmt;
+use core::future::Future;
+use core::task::{Context, Poll};
+
+use super::Shared;
+use crate::error::{Closed, RecvError, TryRecvError};
+use crate::reader::BufferReader;
+use crate::sync::Ordering;
+
+/// The receiving half of a mailbox, with its own waker slot. `Clone`: several
+/// receivers compete for each value (each value goes to one of them).
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    id: usize,
+}
+
+impl<T> Receiver<T> {
+    pub(super) fn new(shared: Arc<Shared<T>>, id: usize) -> Self {
+        Self { shared, id }
+    }
+
+    /// Takes the value if there is one, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] when the slot is empty, [`TryRecvError::Closed`]
+    /// when it is empty and every sender is gone.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        if let Some(v) = self.shared.slot.with(Option::take) {
+            return Ok(v);
+        }
+        if !self.shared.closed.load(Ordering::Acquire) {
+            return Err(TryRecvError::Empty);
+        }
+        // The last sender's final send happened before it closed.
+        self.shared
+            .slot
+            .with(Option::take)
+            .ok_or(TryRecvError::Closed)
+    }
+
+    /// Polls for the value; on `Pending`, `cx`'s waker is stored in this
+    /// receiver's own slot (no allocation).
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>> {
+        match self.try_recv() {
+            Err(TryRecvError::Empty) => {}
+            done => return Poll::Ready(done.map_err(|_| Closed)),
+        }
+        self.shared.wakers.register(self.id, cx.waker());
+        match self.try_recv() {
+            Err(TryRecvError::Empty) => Poll::Pending,
+            done => Poll::Ready(done.map_err(|_| Closed)),
+        }
+    }
+
+    /// Waits (without allocating) for a value and takes it.
+    ///
+    /// # Errors
+    ///
+    /// [`Closed`] when the slot is empty and every sender is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the value is taken only by the poll that returns it.
+    pub fn recv(&mut self) -> impl Future<Output = Result<T, Closed>> + '_ {
+        core::future::poll_fn(|cx| self.poll_recv(cx))
+    }
+
+    /// Blocks this thread (spin, then park; no allocation after the thread's
+    /// first blocking call) until a value comes, and takes it.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv`](Self::recv).
+    #[cfg(all(feature = "std", not(zerocast_loom)))]
+    pub fn recv_blocking(&mut self) -> Result<T, Closed> {
+        crate::park::prepare();
+        crate::park::wait(self, |_| true, |rx, cx| rx.poll_recv(cx))
+    }
+}
+
+impl<T: Send> BufferReader<T> for Receiver<T> {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        Receiver::poll_recv(self, cx).map(|r| r.map_err(RecvError::from))
+    }
+
+    fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        Receiver::try_recv(self)
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.shared.add_receiver()
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.shared.wakers.release(self.id);
+        self.shared.receivers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver").finish_non_exhaustive()
+    }
+}
