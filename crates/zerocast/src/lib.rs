@@ -36,6 +36,8 @@ mod error;
 #[cfg(all(feature = "std", not(zerocast_loom)))]
 mod park;
 mod sync;
+#[cfg(test)]
+mod test_util;
 
 #[cfg(feature = "alloc")]
 pub mod broadcast;

@@ -10,7 +10,7 @@ use crate::sync::Ordering;
 /// The sending half of a broadcast channel. `Clone`: any number of senders,
 /// on any threads; the channel closes when the last one is dropped.
 pub struct Sender<T> {
-    shared: Arc<Shared<T>>,
+    pub(super) shared: Arc<Shared<T>>,
 }
 
 impl<T> Sender<T> {
