@@ -272,18 +272,20 @@ fn record_round(kind: Kind, measured: &mut [Measured], round: Vec<Sample>) {
             _ => s.ns_per_msg(),
         })
         .collect();
+    let fastest_peer = measured
+        .iter()
+        .zip(&figures)
+        .filter(|(m, _)| !is_zerocast(m.implementation) && m.implementation != FLOOR)
+        .map(|(_, f)| *f)
+        .fold(f64::INFINITY, f64::min);
     let base = match kind {
-        Kind::Throughput => measured
-            .iter()
-            .zip(&figures)
-            .filter(|(m, _)| !is_zerocast(m.implementation))
-            .map(|(_, f)| *f)
-            .fold(f64::INFINITY, f64::min),
+        Kind::Throughput => fastest_peer,
+        // Beside the floor where the scenario has one, else the fastest peer.
         Kind::Latency => measured
             .iter()
             .zip(&figures)
             .find(|(m, _)| m.implementation == FLOOR)
-            .map_or(f64::NAN, |(_, f)| *f),
+            .map_or(fastest_peer, |(_, f)| *f),
     };
     for ((m, sample), fig) in measured.iter_mut().zip(round).zip(figures) {
         m.ns_per_msg.push(sample.ns_per_msg());

@@ -33,8 +33,9 @@ pub struct Row {
     pub p999_ns: Option<f64>,
     /// The slowest message over all timing rounds (latency rows only).
     pub max_ns: Option<f64>,
-    /// Median of the per-round ratios: to the fastest peer (throughput rows) or
-    /// of p50 to the floor (latency rows).
+    /// Median of the per-round ratios: to the fastest peer (throughput rows),
+    /// of p50 to the floor (latency rows of scenarios with a floor), or of p50
+    /// to the fastest peer's p50 (other latency rows).
     pub ratio: Option<f64>,
 }
 
@@ -142,7 +143,10 @@ fn opt(v: Option<f64>) -> String {
 fn ratio(r: &Row) -> String {
     match r.ratio {
         None => "-".to_owned(),
-        Some(x) if r.p50_ns.is_some() => format!("{x:.2}x floor"),
+        Some(x) if r.p50_ns.is_some() && r.scenario.starts_with("latency/") => {
+            format!("{x:.2}x floor")
+        }
+        Some(x) if r.p50_ns.is_some() => format!("{x:.2}x p50"),
         Some(x) => format!("{x:.2}x"),
     }
 }

@@ -1,5 +1,6 @@
-//! Zero allocations, proven: every steady-state path of `spsc` and `multicast`
-//! runs under `zerocast-alloc`'s counter after a warm-up — including a receiver
+//! Zero allocations, proven: every steady-state path of `spsc`, `multicast`,
+//! `broadcast`, `watch`, `mailbox` and `reader::Reader` runs under
+//! `zerocast-alloc`'s counter after a warm-up — including a receiver
 //! that is `Pending`, woken and then receives, a sender that waits on
 //! backpressure, and both across threads with real parking.
 #![cfg(not(zerocast_loom))]
@@ -7,13 +8,22 @@
 mod common;
 
 use std::hint::black_box;
+use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll};
 
 use common::WakeCount;
-use zerocast::{multicast, spsc, Closed, TryRecvError, TrySendError};
+use zerocast::reader::Reader;
+use zerocast::{
+    broadcast, mailbox, multicast, spsc, watch, Closed, RecvError, TryRecvError, TrySendError,
+};
 use zerocast_alloc::{assert_no_alloc, count_allocs, AllocStats};
 
 const N: u64 = 10_000;
+
+// Cross-thread tests keep every thread alive until all of them have finished
+// counting (`counted`, a barrier): a thread that exits leaves the last
+// reference to its parking waker to whichever thread wakes it next, and that
+// free would land, by chance, in the other thread's counted section.
 
 #[test]
 fn spsc_try_push_pop_and_batches_allocate_nothing() {
@@ -127,6 +137,8 @@ use std::future::Future;
 fn spsc_cross_thread_blocking_with_parking_allocates_nothing() {
     // Capacity 1 forces both sides to wait (spin, then park) again and again.
     let (mut tx, mut rx) = spsc::channel::<u64>(1);
+    let counted = Arc::new(Barrier::new(2));
+    let producer_counted = counted.clone();
     let producer = std::thread::spawn(move || {
         for i in 0..1_000 {
             tx.push_blocking(i).unwrap(); // warm-up: the thread's waker is built here
@@ -136,6 +148,8 @@ fn spsc_cross_thread_blocking_with_parking_allocates_nothing() {
                 tx.push_blocking(i).unwrap();
             }
         });
+        // Outlive the other thread's count (see `counted`).
+        producer_counted.wait();
         stats
     });
     for i in 0..1_000 {
@@ -146,6 +160,7 @@ fn spsc_cross_thread_blocking_with_parking_allocates_nothing() {
             assert_eq!(rx.pop_blocking(), Ok(i));
         }
     });
+    counted.wait();
     let producer_stats = producer.join().unwrap();
     assert_eq!(producer_stats, AllocStats::ZERO);
     assert_eq!(consumer_stats, AllocStats::ZERO);
@@ -262,4 +277,251 @@ fn multicast_cross_thread_blocking_allocates_nothing() {
     for r in readers {
         assert_eq!(r.join().unwrap(), AllocStats::ZERO);
     }
+}
+
+#[test]
+fn broadcast_send_recv_lag_and_close_allocate_nothing() {
+    let (tx, mut rx) = broadcast::channel::<u64>(64);
+    let mut other = tx.subscribe();
+    let run = |tx: &broadcast::Sender<u64>,
+               rx: &mut broadcast::Receiver<u64>,
+               other: &mut broadcast::Receiver<u64>| {
+        for i in 0..N {
+            tx.send(i).unwrap();
+            assert_eq!(rx.try_recv(), Ok(i));
+            assert_eq!(*other.try_recv_ref().unwrap(), i);
+        }
+        // Lag: a ring and a half behind.
+        for i in 0..96 {
+            tx.send(i).unwrap();
+        }
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(32)));
+        assert!(matches!(
+            other.try_recv_ref(),
+            Err(TryRecvError::Lagged(32))
+        ));
+        while rx.try_recv().is_ok() {}
+        while other.try_recv().is_ok() {}
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    };
+    run(&tx, &mut rx, &mut other); // warm-up
+    let ((), stats) = count_allocs(|| run(&tx, &mut rx, &mut other));
+    assert_eq!(stats, AllocStats::ZERO);
+    let (result, stats) = count_allocs(move || {
+        drop(tx);
+        rx.try_recv()
+    });
+    assert_eq!(result, Err(TryRecvError::Closed));
+    assert_eq!(stats.allocations(), 0, "{stats:?}");
+}
+
+static BROADCAST_WAKES: WakeCount = WakeCount::new();
+
+#[test]
+fn broadcast_pending_wake_ready_allocates_nothing() {
+    let (tx, mut rx) = broadcast::channel::<u64>(8);
+    let waker = BROADCAST_WAKES.waker();
+    let mut round = |i: u64| {
+        let mut cx = Context::from_waker(&waker);
+        let before = BROADCAST_WAKES.get();
+        assert!(rx.poll_recv(&mut cx).is_pending());
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        tx.send(i).unwrap();
+        assert_eq!(
+            BROADCAST_WAKES.get(),
+            before + 1,
+            "the send wakes the receiver"
+        );
+        assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Ok(i)));
+    };
+    round(0);
+    let ((), stats) = count_allocs(|| (1..N).for_each(&mut round));
+    assert_eq!(stats, AllocStats::ZERO);
+}
+
+#[test]
+fn broadcast_cross_thread_blocking_allocates_nothing() {
+    let (tx, mut rx) = broadcast::channel::<u64>(4096);
+    let counted = Arc::new(Barrier::new(2));
+    let receiver_counted = counted.clone();
+    let receiver = std::thread::spawn(move || {
+        // Receives until `until` messages are accounted for.
+        let take_until = |rx: &mut broadcast::Receiver<u64>, mut next: u64, until: u64| {
+            while next < until {
+                match rx.recv_blocking() {
+                    Ok(v) => {
+                        assert_eq!(v, next);
+                        next += 1;
+                    }
+                    Err(RecvError::Lagged(n)) => next += n,
+                    Err(RecvError::Closed) => panic!("closed early"),
+                }
+            }
+            next
+        };
+        // Warm-up: the thread's waker is built here.
+        let next = take_until(&mut rx, 0, 1_000);
+        let (_, stats) = count_allocs(|| take_until(&mut rx, next, 1_000 + N));
+        receiver_counted.wait();
+        stats
+    });
+    for i in 0..1_000 {
+        tx.send(i).unwrap();
+    }
+    let ((), stats) = count_allocs(|| {
+        for i in 1_000..1_000 + N {
+            tx.send(i).unwrap();
+            if i % 16 == 0 {
+                std::thread::yield_now(); // let the receiver wait and be woken
+            }
+        }
+    });
+    counted.wait();
+    assert_eq!(stats, AllocStats::ZERO);
+    assert_eq!(receiver.join().unwrap(), AllocStats::ZERO);
+}
+
+static WATCH_WAKES: WakeCount = WakeCount::new();
+
+#[test]
+fn watch_send_borrow_and_pending_wake_ready_allocate_nothing() {
+    let (mut tx, mut rx) = watch::channel([0u64; 5]);
+    let waker = WATCH_WAKES.waker();
+    let mut round = |i: u64| {
+        let mut cx = Context::from_waker(&waker);
+        rx.borrow_and_update();
+        let before = WATCH_WAKES.get();
+        assert!(rx.poll_changed(&mut cx).is_pending());
+        tx.send([i; 5]).unwrap();
+        assert_eq!(WATCH_WAKES.get(), before + 1);
+        assert_eq!(rx.poll_changed(&mut cx), Poll::Ready(Ok(())));
+        assert_eq!(rx.borrow()[4], i);
+        tx.send_modify(|v| v[0] += 1);
+        assert_eq!(tx.send_replace([i; 5])[0], i + 1);
+        assert_eq!(black_box(tx.borrow())[1], i);
+    };
+    round(0);
+    let ((), stats) = count_allocs(|| (1..N).for_each(&mut round));
+    assert_eq!(stats, AllocStats::ZERO);
+    let (result, stats) = count_allocs(move || {
+        drop(tx);
+        rx.borrow_and_update();
+        rx.has_changed()
+    });
+    assert_eq!(result, Err(Closed));
+    assert_eq!(stats.allocations(), 0, "{stats:?}");
+}
+
+#[test]
+fn watch_cross_thread_blocking_allocates_nothing() {
+    let (mut tx, mut rx) = watch::channel(0u64);
+    let receiver = std::thread::spawn(move || {
+        let mut last = 0;
+        while last < 1_000 {
+            rx.changed_blocking().unwrap(); // warm-up
+            last = *rx.borrow_and_update();
+        }
+        let (last, stats) = count_allocs(|| {
+            while rx.changed_blocking().is_ok() {
+                last = *rx.borrow_and_update();
+            }
+            last
+        });
+        (last, stats)
+    });
+    let ((), stats) = count_allocs(|| {
+        for i in 1..=1_000 + N {
+            tx.send(i).unwrap();
+            if i % 16 == 0 {
+                std::thread::yield_now();
+            }
+        }
+    });
+    drop(tx);
+    assert_eq!(stats, AllocStats::ZERO);
+    let (last, stats) = receiver.join().unwrap();
+    assert_eq!(last, 1_000 + N);
+    assert_eq!(stats, AllocStats::ZERO);
+}
+
+static MAILBOX_WAKES: WakeCount = WakeCount::new();
+
+#[test]
+fn mailbox_send_recv_and_pending_wake_ready_allocate_nothing() {
+    let (tx, mut rx) = mailbox::channel::<[u64; 3]>();
+    let waker = MAILBOX_WAKES.waker();
+    let mut round = |i: u64| {
+        let mut cx = Context::from_waker(&waker);
+        let before = MAILBOX_WAKES.get();
+        assert!(rx.poll_recv(&mut cx).is_pending());
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+        assert_eq!(tx.send([i; 3]), Ok(None));
+        assert_eq!(MAILBOX_WAKES.get(), before + 1);
+        assert_eq!(tx.send([i + 1; 3]), Ok(Some([i; 3])));
+        assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Ok([i + 1; 3])));
+    };
+    round(0);
+    let ((), stats) = count_allocs(|| (1..N).for_each(&mut round));
+    assert_eq!(stats, AllocStats::ZERO);
+    let (result, stats) = count_allocs(move || {
+        drop(tx);
+        rx.try_recv()
+    });
+    assert_eq!(result, Err(TryRecvError::Closed));
+    assert_eq!(stats.allocations(), 0, "{stats:?}");
+}
+
+#[test]
+fn mailbox_cross_thread_blocking_allocates_nothing() {
+    let (tx, mut rx) = mailbox::channel::<u64>();
+    let (ack_tx, mut ack_rx) = mailbox::channel::<u64>();
+    let counted = Arc::new(Barrier::new(2));
+    let echo_counted = counted.clone();
+    // Ping-pong so every value is taken: both threads wait and are woken.
+    let echo = std::thread::spawn(move || {
+        let mut serve = |n: u64| {
+            for _ in 0..n {
+                let v = rx.recv_blocking().unwrap();
+                ack_tx.send(v).unwrap();
+            }
+        };
+        serve(1_000);
+        let ((), stats) = count_allocs(|| serve(N));
+        echo_counted.wait();
+        stats
+    });
+    let mut ping = |range: std::ops::Range<u64>| {
+        for i in range {
+            tx.send(i).unwrap();
+            assert_eq!(ack_rx.recv_blocking(), Ok(i));
+        }
+    };
+    ping(0..1_000);
+    let ((), stats) = count_allocs(|| ping(1_000..1_000 + N));
+    counted.wait();
+    assert_eq!(stats, AllocStats::ZERO);
+    assert_eq!(echo.join().unwrap(), AllocStats::ZERO);
+}
+
+#[test]
+fn a_reader_over_any_buffer_allocates_nothing_per_message() {
+    let (tx, rx) = broadcast::channel::<u64>(8);
+    let (mut wtx, wrx) = watch::channel(0u64);
+    let (mtx, mrx) = mailbox::channel::<u64>();
+    let mut readers = [Reader::new(rx), Reader::new(wrx), Reader::new(mrx)];
+    let mut run = |from: u64, to: u64| {
+        futures_executor::block_on(async {
+            for i in from..to {
+                tx.send(i).unwrap();
+                wtx.send(i).unwrap();
+                mtx.send(i).unwrap();
+                for r in readers.iter_mut() {
+                    assert_eq!(r.recv().await, Ok(i));
+                }
+            }
+        })
+    };
+    run(1, 100);
+    let ((), stats) = count_allocs(|| run(100, N));
+    assert_eq!(stats, AllocStats::ZERO);
 }

@@ -4,6 +4,7 @@
 pub mod asynchronous;
 pub mod blocking;
 pub mod fanout;
+pub mod records;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -48,6 +49,50 @@ impl Payload for Struct64 {
     }
     fn seq(&self) -> u64 {
         debug_assert_eq!(self.fields[6], self.seq ^ 0x5a5a);
+        self.seq
+    }
+}
+
+/// AimDB's telemetry record and command: 24 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct Record24 {
+    seq: u64,
+    fields: [u64; 2],
+}
+
+impl Payload for Record24 {
+    const NAME: &'static str = "rec24";
+    fn make(seq: u64) -> Self {
+        Record24 {
+            seq,
+            fields: [seq ^ 0x5a5a; 2],
+        }
+    }
+    fn seq(&self) -> u64 {
+        debug_assert_eq!(self.fields[1], self.seq ^ 0x5a5a);
+        self.seq
+    }
+}
+
+/// AimDB's state record: 40 bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct Record40 {
+    seq: u64,
+    fields: [u64; 4],
+}
+
+impl Payload for Record40 {
+    const NAME: &'static str = "rec40";
+    fn make(seq: u64) -> Self {
+        Record40 {
+            seq,
+            fields: [seq ^ 0x5a5a; 4],
+        }
+    }
+    fn seq(&self) -> u64 {
+        debug_assert_eq!(self.fields[3], self.seq ^ 0x5a5a);
         self.seq
     }
 }

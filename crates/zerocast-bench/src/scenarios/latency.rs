@@ -90,7 +90,7 @@ fn contenders(floor: Contender, peers: impl IntoIterator<Item = Contender>) -> V
 
 /// Nanoseconds since `base`: the shared clock of both threads.
 #[inline]
-fn now(base: Instant) -> u64 {
+pub(super) fn now(base: Instant) -> u64 {
     base.elapsed().as_nanos() as u64
 }
 
@@ -139,7 +139,7 @@ fn oneway<C: Blocking<u64>>(cfg: &RunConfig) -> Sample {
 }
 
 /// The figure of a latency run: ns/message is the mean latency.
-fn latency_sample(
+pub(super) fn latency_sample(
     hist: hdrhistogram::Histogram<u64>,
     allocs: zerocast_alloc::AllocStats,
 ) -> Sample {

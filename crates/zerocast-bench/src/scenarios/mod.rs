@@ -4,9 +4,9 @@
 mod fanout;
 mod latency;
 mod pool;
+mod records;
 mod single;
 mod spsc;
-mod watch;
 
 use crate::harness::{Scenario, Size};
 
@@ -33,7 +33,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(single::scenarios());
     all.extend(spsc::scenarios());
     all.extend(fanout::scenarios());
-    all.extend(watch::scenarios());
+    all.extend(records::scenarios());
     all.extend(pool::scenarios());
     all.extend(latency::scenarios());
     all

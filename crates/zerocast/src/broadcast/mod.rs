@@ -151,7 +151,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     (Sender::new(shared), receiver)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std", not(zerocast_loom)))]
 mod tests;
 
 #[cfg(all(test, zerocast_loom))]

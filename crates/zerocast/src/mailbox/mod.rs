@@ -68,7 +68,7 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     (Sender::new(shared), receiver)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std", not(zerocast_loom)))]
 mod tests;
 
 #[cfg(all(test, zerocast_loom))]

@@ -41,7 +41,9 @@ fn try_pop_between_pending_polls_keeps_the_wake_up() {
             match rx.try_pop() {
                 Ok(v) => return core::task::Poll::Ready(v),
                 Err(TryRecvError::Empty) => {}
-                Err(TryRecvError::Closed) => panic!("closed before the value"),
+                Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => {
+                    panic!("closed before the value")
+                }
             }
             rx.poll_pop(cx).map(|r| r.unwrap())
         }));

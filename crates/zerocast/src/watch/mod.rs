@@ -141,7 +141,7 @@ pub fn channel<T>(initial: T) -> (Sender<T>, Receiver<T>) {
     (Sender::new(shared), receiver)
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std", not(zerocast_loom)))]
 mod tests;
 
 #[cfg(all(test, zerocast_loom))]

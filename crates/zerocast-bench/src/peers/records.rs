@@ -1,0 +1,210 @@
+//! Typed record buffers (broadcast with lag, latest-value watch, single-slot
+//! mailbox) and their peers, used from futures on one runtime ([`Records`]).
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use super::Payload;
+
+/// A record buffer used from futures on one runtime. The receivers' futures
+/// run between the sender's sends; a scenario keeps the sender from lapping
+/// them (it yields every few sends), so every record is read.
+pub trait Records<T: Payload>: 'static {
+    /// The implementation's name in results.
+    const NAME: &'static str;
+    /// The sending half.
+    type Tx: 'static;
+    /// One receiver.
+    type Rx: 'static;
+    /// A buffer with room for `capacity` records (where it has room for more
+    /// than one) and `readers` receivers that have seen nothing yet.
+    fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>);
+    /// Sends without waiting.
+    fn send(tx: &mut Self::Tx, value: T);
+    /// Waits for the next record (for the latest-value buffers: the next
+    /// version) and returns it.
+    fn recv(rx: &mut Self::Rx) -> impl Future<Output = T>;
+}
+
+/// `first` and clones of it: `readers` receivers in all.
+fn replicate<R: Clone>(first: R, readers: usize) -> Vec<R> {
+    let mut all: Vec<R> = (1..readers).map(|_| first.clone()).collect();
+    all.push(first);
+    all
+}
+
+/// zerocast's broadcast channel.
+#[derive(Debug)]
+pub struct ZerocastBroadcast;
+
+/// tokio's broadcast channel.
+#[derive(Debug)]
+pub struct TokioBroadcast;
+
+/// async-broadcast with overflow on (the lossy profile); the scenarios never
+/// fill it.
+#[derive(Debug)]
+pub struct AsyncBroadcast;
+
+/// zerocast's watch channel.
+#[derive(Debug)]
+pub struct ZerocastWatch;
+
+/// tokio's watch channel.
+#[derive(Debug)]
+pub struct TokioWatch;
+
+/// zerocast's mailbox.
+#[derive(Debug)]
+pub struct ZerocastMailbox;
+
+/// The single slot most tokio users write by hand: a `Mutex<Option<T>>` and a
+/// `Notify`.
+#[derive(Debug)]
+pub struct TokioNotifySlot;
+
+/// The shared half of [`TokioNotifySlot`].
+#[derive(Debug, Default)]
+pub struct NotifySlot<T> {
+    slot: Mutex<Option<T>>,
+    notify: tokio::sync::Notify,
+}
+
+impl<T> NotifySlot<T> {
+    fn put(&self, value: T) {
+        *self.slot.lock().expect("not poisoned") = Some(value);
+        self.notify.notify_one();
+    }
+
+    async fn take(&self) -> T {
+        loop {
+            if let Some(v) = self.slot.lock().expect("not poisoned").take() {
+                return v;
+            }
+            self.notify.notified().await;
+        }
+    }
+}
+
+impl<T: Payload> Records<T> for ZerocastBroadcast {
+    const NAME: &'static str = "zerocast";
+    type Tx = zerocast::broadcast::Sender<T>;
+    type Rx = zerocast::broadcast::Receiver<T>;
+    fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+        let (tx, first) = zerocast::broadcast::channel(capacity);
+        let mut rx = vec![first];
+        rx.extend((1..readers).map(|_| tx.subscribe()));
+        (tx, rx)
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.send(value).expect("receivers alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.recv().await.expect("no lag, sender alive")
+    }
+}
+
+impl<T: Payload> Records<T> for TokioBroadcast {
+    const NAME: &'static str = "tokio";
+    type Tx = tokio::sync::broadcast::Sender<T>;
+    type Rx = tokio::sync::broadcast::Receiver<T>;
+    fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+        let (tx, first) = tokio::sync::broadcast::channel(capacity);
+        let mut rx = vec![first];
+        rx.extend((1..readers).map(|_| tx.subscribe()));
+        (tx, rx)
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.send(value).expect("receivers alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.recv().await.expect("no lag, sender alive")
+    }
+}
+
+impl<T: Payload> Records<T> for AsyncBroadcast {
+    const NAME: &'static str = "async-broadcast";
+    type Tx = async_broadcast::Sender<T>;
+    type Rx = async_broadcast::Receiver<T>;
+    fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+        let (mut tx, first) = async_broadcast::broadcast(capacity);
+        tx.set_overflow(true);
+        (tx, replicate(first, readers))
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.try_broadcast(value).expect("receivers alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.recv().await.expect("no overflow, sender alive")
+    }
+}
+
+impl<T: Payload> Records<T> for ZerocastWatch {
+    const NAME: &'static str = "zerocast";
+    type Tx = zerocast::watch::Sender<T>;
+    type Rx = zerocast::watch::Receiver<T>;
+    fn channel(_: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+        let (tx, mut first) = zerocast::watch::channel(T::default());
+        first.borrow_and_update();
+        (tx, replicate(first, readers))
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.send(value).expect("receivers alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.changed().await.expect("sender alive");
+        *rx.borrow_and_update()
+    }
+}
+
+impl<T: Payload> Records<T> for TokioWatch {
+    const NAME: &'static str = "tokio";
+    type Tx = tokio::sync::watch::Sender<T>;
+    type Rx = tokio::sync::watch::Receiver<T>;
+    fn channel(_: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+        let (tx, first) = tokio::sync::watch::channel(T::default());
+        (tx, replicate(first, readers))
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.send(value).expect("receivers alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.changed().await.expect("sender alive");
+        *rx.borrow_and_update()
+    }
+}
+
+impl<T: Payload> Records<T> for ZerocastMailbox {
+    const NAME: &'static str = "zerocast";
+    type Tx = zerocast::mailbox::Sender<T>;
+    type Rx = zerocast::mailbox::Receiver<T>;
+    fn channel(_: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+        let (tx, first) = zerocast::mailbox::channel();
+        (tx, replicate(first, readers))
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.send(value).expect("receivers alive");
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.recv().await.expect("sender alive")
+    }
+}
+
+impl<T: Payload> Records<T> for TokioNotifySlot {
+    const NAME: &'static str = "tokio Notify+slot";
+    type Tx = Arc<NotifySlot<T>>;
+    type Rx = Arc<NotifySlot<T>>;
+    fn channel(_: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+        let shared = Arc::new(NotifySlot {
+            slot: Mutex::new(None),
+            notify: tokio::sync::Notify::new(),
+        });
+        (shared.clone(), vec![shared; readers])
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.put(value);
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        rx.take().await
+    }
+}

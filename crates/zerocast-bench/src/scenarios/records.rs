@@ -1,0 +1,210 @@
+//! Typed record buffers: broadcast with lag (1→4), the latest-value watch and
+//! the single-slot mailbox, as futures on one runtime; and the three AimDB
+//! profiles, one-way latency with the receiver waiting, on one runtime as
+//! AimDB measured them.
+
+use std::cell::Cell;
+
+use std::time::Instant;
+
+use super::latency::{latency_sample, now};
+use super::{CAPACITY, THROUGHPUT};
+use crate::harness::{
+    latency_histogram, warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario, Size,
+};
+use crate::peers::records::{
+    AsyncBroadcast, Records, TokioBroadcast, TokioNotifySlot, TokioWatch, ZerocastBroadcast,
+    ZerocastMailbox, ZerocastWatch,
+};
+use crate::peers::{runtime, Order, Payload, Record24, Record40, YieldNow};
+
+/// Sends between yields in the broadcast scenario: a quarter of the ring, so
+/// the receivers, which run at each yield, never lag.
+const BURST: u64 = CAPACITY as u64 / 4;
+
+const NO_LATEST: &str = "no latest-value channel";
+const NOT_BROADCAST: &str = "each message reaches one receiver";
+
+pub(super) fn scenarios() -> Vec<Scenario> {
+    let latency_sizes = (
+        Size {
+            messages: 10_000,
+            b0_messages: 10_000,
+            warmup: 200,
+        },
+        Size {
+            messages: 50_000,
+            b0_messages: 20_000,
+            warmup: 1_000,
+        },
+    );
+    vec![
+        Scenario {
+            name: "broadcast4/async/u64",
+            kind: Kind::Throughput,
+            quick: THROUGHPUT.0,
+            full: THROUGHPUT.1,
+            contenders: vec![
+                on_runtime::<ZerocastBroadcast>(4, BURST),
+                on_runtime::<TokioBroadcast>(4, BURST),
+                on_runtime::<AsyncBroadcast>(4, BURST),
+                Contender::not_applicable("flume", NOT_BROADCAST),
+                Contender::not_applicable("kanal", NOT_BROADCAST),
+            ],
+        },
+        Scenario {
+            name: "watch/async/u64",
+            kind: Kind::Throughput,
+            quick: THROUGHPUT.0,
+            full: THROUGHPUT.1,
+            contenders: vec![
+                on_runtime::<ZerocastWatch>(1, 1),
+                on_runtime::<TokioWatch>(1, 1),
+                Contender::not_applicable("async-broadcast", NO_LATEST),
+                Contender::not_applicable("flume", NO_LATEST),
+                Contender::not_applicable("kanal", NO_LATEST),
+            ],
+        },
+        Scenario {
+            name: "mailbox/async/u64",
+            kind: Kind::Throughput,
+            quick: THROUGHPUT.0,
+            full: THROUGHPUT.1,
+            contenders: vec![
+                on_runtime::<ZerocastMailbox>(1, 1),
+                on_runtime::<TokioWatch>(1, 1),
+                on_runtime::<TokioNotifySlot>(1, 1),
+            ],
+        },
+        Scenario {
+            name: "aimdb/telemetry/broadcast/rec24",
+            kind: Kind::Latency,
+            quick: latency_sizes.0,
+            full: latency_sizes.1,
+            contenders: vec![
+                latency::<Record24, ZerocastBroadcast>(),
+                latency::<Record24, TokioBroadcast>(),
+                latency::<Record24, AsyncBroadcast>(),
+            ],
+        },
+        Scenario {
+            name: "aimdb/state/watch/rec40",
+            kind: Kind::Latency,
+            quick: latency_sizes.0,
+            full: latency_sizes.1,
+            contenders: vec![
+                latency::<Record40, ZerocastWatch>(),
+                latency::<Record40, TokioWatch>(),
+            ],
+        },
+        Scenario {
+            name: "aimdb/command/mailbox/rec24",
+            kind: Kind::Latency,
+            quick: latency_sizes.0,
+            full: latency_sizes.1,
+            contenders: vec![
+                latency::<Record24, ZerocastMailbox>(),
+                latency::<Record24, TokioWatch>(),
+                latency::<Record24, TokioNotifySlot>(),
+            ],
+        },
+    ]
+}
+
+fn latency<P: Payload, R: Records<P>>() -> Contender {
+    Contender::new(R::NAME, run_latency::<P, R>)
+}
+
+fn on_runtime<R: Records<u64>>(readers: usize, burst: u64) -> Contender {
+    Contender::new(R::NAME, move |cfg: &RunConfig| {
+        run_on_runtime::<R>(cfg, readers, burst)
+    })
+}
+
+/// The sender and the receivers as futures of one task on a current-thread
+/// runtime: the sender sends `burst` records, then yields until every
+/// receiver has taken them (a receiver may stop early: tokio's receivers
+/// return `Pending` when the task's co-operative budget runs out). Each
+/// receiver checks it got every record, in order.
+fn run_on_runtime<R: Records<u64>>(cfg: &RunConfig, readers: usize, burst: u64) -> Sample {
+    let rt = runtime();
+    let (mut tx, mut rxs) = R::channel(CAPACITY, readers);
+    let mut orders: Vec<Order> = (0..readers).map(|_| Order::starting_at(1)).collect();
+    let taken: Vec<Cell<u64>> = (0..readers).map(|_| Cell::new(0)).collect();
+    warm_then_measure(cfg, |from, to| {
+        rt.block_on(async {
+            let taken = &taken;
+            let sender = async {
+                for v in from..to {
+                    R::send(&mut tx, v + 1);
+                    if (v + 1) % burst == 0 || v + 1 == to {
+                        while taken.iter().any(|t| t.get() <= v) {
+                            YieldNow::default().await;
+                        }
+                    }
+                }
+            };
+            let mut receivers = rxs.iter_mut().zip(orders.iter_mut()).zip(taken).map(
+                |((rx, order), taken)| async move {
+                    for _ in from..to {
+                        let v = R::recv(rx).await;
+                        order.check(&v);
+                        taken.set(v);
+                    }
+                },
+            );
+            match readers {
+                1 => {
+                    let r0 = receivers.next().expect("one receiver");
+                    tokio::join!(sender, r0);
+                }
+                4 => {
+                    let [r0, r1, r2, r3] =
+                        [(); 4].map(|()| receivers.next().expect("four receivers"));
+                    tokio::join!(sender, r0, r1, r2, r3);
+                }
+                n => unreachable!("{n} receivers: scenarios use 1 or 4"),
+            }
+        });
+    })
+}
+
+/// One-way latency with the receiver waiting, on one runtime: the sender
+/// stamps a record and sends it, then yields until the receiver has taken it;
+/// the receiver, registered and `Pending` when each record is sent, records
+/// the time from stamp to its own read. Each hop is a send, a wake-up, a
+/// re-poll of the task and a receive.
+fn run_latency<P: Payload, R: Records<P>>(cfg: &RunConfig) -> Sample {
+    let rt = runtime();
+    let (mut tx, mut rxs) = R::channel(CAPACITY, 1);
+    let mut rx = rxs.pop().expect("one receiver");
+    let mut hist = latency_histogram();
+    let base = Instant::now();
+    let mut run = |n: u64, hist: &mut hdrhistogram::Histogram<u64>, record: bool| {
+        let taken = Cell::new(0);
+        rt.block_on(async {
+            let sender = async {
+                for _ in 0..n {
+                    let stamp = now(base).max(taken.get() + 1);
+                    R::send(&mut tx, P::make(stamp));
+                    while taken.get() != stamp {
+                        YieldNow::default().await;
+                    }
+                }
+            };
+            let receiver = async {
+                for _ in 0..n {
+                    let stamp = R::recv(&mut rx).await.seq();
+                    if record {
+                        hist.saturating_record(now(base).saturating_sub(stamp).max(1));
+                    }
+                    taken.set(stamp);
+                }
+            };
+            tokio::join!(sender, receiver);
+        });
+    };
+    run(cfg.warmup, &mut hist, false);
+    let ((), allocs) = cfg.measure(|| run(cfg.messages, &mut hist, true));
+    latency_sample(hist, allocs)
+}
