@@ -1,6 +1,7 @@
-//! Misuse the types must reject: a second producer or publisher, a shared
-//! consumer, a cloned subscriber, a handle outliving its storage, and sending
-//! a subscriber of a `!Sync` type.
+//! Misuse the types must reject: a second producer, publisher or watch
+//! writer, a shared consumer, a cloned subscriber or broadcast receiver, a
+//! handle outliving its storage, a by-reference guard sent to another thread,
+//! and sending a reader of a `!Sync` type.
 #![cfg(not(zerocast_loom))]
 #![cfg(not(miri))]
 

@@ -4,10 +4,12 @@
 #![cfg(not(zerocast_loom))]
 
 use zerocast::multicast::{Publish, Publisher, Recv, RecvGuard, RecvRef, Subscriber};
+use zerocast::reader::{Lagged, Reader};
 use zerocast::ring::EventRing;
 use zerocast::spsc::{Consumer, Pop, Producer, Push, ReadChunk, Storage, WriteChunk};
 use zerocast::wait::{WaitCell, WakerSet};
-use zerocast::{Closed, SendError, TryRecvError, TrySendError};
+use zerocast::{broadcast, mailbox, watch};
+use zerocast::{Closed, RecvError, SendError, TryRecvError, TrySendError};
 
 fn send<T: Send>() {}
 fn sync<T: Sync>() {}
@@ -61,4 +63,23 @@ fn ring_and_errors_follow_their_contents() {
     send::<SendError<String>>();
     send::<TryRecvError>();
     sync::<Closed>();
+}
+
+#[test]
+fn record_buffer_handles_are_send_and_sync_for_shareable_payloads() {
+    send::<broadcast::Sender<String>>();
+    sync::<broadcast::Sender<String>>();
+    send::<broadcast::Receiver<String>>();
+    unpin::<broadcast::Receiver<String>>();
+    send::<watch::Sender<String>>();
+    sync::<watch::Sender<String>>();
+    send::<watch::Receiver<String>>();
+    send::<mailbox::Sender<String>>();
+    sync::<mailbox::Sender<String>>();
+    send::<mailbox::Receiver<String>>();
+    send::<Reader<String>>();
+    unpin::<Reader<String>>();
+    send::<Lagged>();
+    send::<RecvError>();
+    sync::<RecvError>();
 }
