@@ -41,6 +41,7 @@ mod test_util;
 
 #[cfg(feature = "alloc")]
 pub mod broadcast;
+#[cfg(feature = "alloc")]
 mod lock;
 #[cfg(feature = "alloc")]
 pub mod mailbox;

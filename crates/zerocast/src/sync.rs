@@ -12,8 +12,10 @@ pub(crate) use loom::sync::atomic::{
 
 #[cfg(all(not(zerocast_loom), target_has_atomic = "64"))]
 pub(crate) use core::sync::atomic::AtomicU64;
+#[cfg(all(not(zerocast_loom), feature = "alloc"))]
+pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr};
 #[cfg(not(zerocast_loom))]
-pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU8, AtomicUsize, Ordering};
+pub(crate) use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 pub(crate) use crossbeam_utils::CachePadded;
 

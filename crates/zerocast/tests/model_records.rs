@@ -54,7 +54,7 @@ proptest! {
     ) {
         let (tx, first) = broadcast::channel::<u32>(capacity);
         let cap = tx.capacity() as u64;
-        let mut rxs = vec![first, tx.subscribe(), tx.subscribe()];
+        let mut rxs = [first, tx.subscribe(), tx.subscribe()];
         // The model: every value sent, and each receiver's next position.
         let mut sent: VecDeque<u32> = VecDeque::new();
         let mut base = 0u64; // position of sent[0]
@@ -109,7 +109,7 @@ proptest! {
     #[test]
     fn watch_matches_a_versioned_value(ops in prop::collection::vec(watch_op(), 0..200)) {
         let (mut tx, first) = watch::channel(0u32);
-        let mut rxs = vec![first, tx.subscribe(), tx.subscribe()];
+        let mut rxs = [first, tx.subscribe(), tx.subscribe()];
         let (mut value, mut version) = (0u32, 0u64);
         // Every new receiver has not seen the current value.
         let mut seen: Vec<Option<u64>> = vec![None; 3];
