@@ -10,6 +10,10 @@
 //! | [`ring`] | [`ring::EventRing`]: a local fixed ring, no heap at all |
 //! | [`spsc`] | bounded single-producer single-consumer channel |
 //! | [`multicast`] | lossless fan-out: every subscriber sees every message, the slowest applies backpressure (feature `alloc`, targets with 64-bit atomics) |
+//! | [`broadcast`] | lossy fan-out: the sender never waits, a receiver that falls a ring behind is told `Lagged(n)` (feature `alloc`) |
+//! | [`watch`] | the latest value, read in place, `changed().await` (feature `alloc`) |
+//! | [`mailbox`] | one slot, overwritten; the replaced value is handed back (feature `alloc`) |
+//! | [`reader`] | [`reader::BufferReader`], one object-safe poll interface over broadcast, watch and mailbox, and [`reader::Reader`] |
 //!
 //! The crate is `#![no_std]`; feature `alloc` adds the heap-backed
 //! constructors and `std` (default) adds blocking waits. [`ring`], [`wait`] and
