@@ -86,41 +86,32 @@ impl<T> NotifySlot<T> {
     }
 }
 
-impl<T: Payload> Records<T> for ZerocastBroadcast {
-    const NAME: &'static str = "zerocast";
-    type Tx = zerocast::broadcast::Sender<T>;
-    type Rx = zerocast::broadcast::Receiver<T>;
-    fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
-        let (tx, first) = zerocast::broadcast::channel(capacity);
-        let mut rx = vec![first];
-        rx.extend((1..readers).map(|_| tx.subscribe()));
-        (tx, rx)
-    }
-    fn send(tx: &mut Self::Tx, value: T) {
-        tx.send(value).expect("receivers alive");
-    }
-    async fn recv(rx: &mut Self::Rx) -> T {
-        rx.recv().await.expect("no lag, sender alive")
-    }
+/// `Records` for a broadcast channel with tokio's shape: `channel(capacity)`,
+/// `Sender::subscribe`, `send(v) -> Result`, `recv().await -> Result`.
+macro_rules! broadcast_records {
+    ($adapter:ident, $name:literal, $($module:ident)::+) => {
+        impl<T: Payload> Records<T> for $adapter {
+            const NAME: &'static str = $name;
+            type Tx = $($module)::+::Sender<T>;
+            type Rx = $($module)::+::Receiver<T>;
+            fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+                let (tx, first) = $($module)::+::channel(capacity);
+                let mut rx = vec![first];
+                rx.extend((1..readers).map(|_| tx.subscribe()));
+                (tx, rx)
+            }
+            fn send(tx: &mut Self::Tx, value: T) {
+                tx.send(value).expect("receivers alive");
+            }
+            async fn recv(rx: &mut Self::Rx) -> T {
+                rx.recv().await.expect("no lag, sender alive")
+            }
+        }
+    };
 }
 
-impl<T: Payload> Records<T> for TokioBroadcast {
-    const NAME: &'static str = "tokio";
-    type Tx = tokio::sync::broadcast::Sender<T>;
-    type Rx = tokio::sync::broadcast::Receiver<T>;
-    fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
-        let (tx, first) = tokio::sync::broadcast::channel(capacity);
-        let mut rx = vec![first];
-        rx.extend((1..readers).map(|_| tx.subscribe()));
-        (tx, rx)
-    }
-    fn send(tx: &mut Self::Tx, value: T) {
-        tx.send(value).expect("receivers alive");
-    }
-    async fn recv(rx: &mut Self::Rx) -> T {
-        rx.recv().await.expect("no lag, sender alive")
-    }
-}
+broadcast_records!(ZerocastBroadcast, "zerocast", zerocast::broadcast);
+broadcast_records!(TokioBroadcast, "tokio", tokio::sync::broadcast);
 
 impl<T: Payload> Records<T> for AsyncBroadcast {
     const NAME: &'static str = "async-broadcast";

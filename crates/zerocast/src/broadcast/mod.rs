@@ -57,8 +57,8 @@ use alloc::vec::Vec;
 pub use self::receiver::{Receiver, RecvGuard};
 pub use self::sender::Sender;
 use crate::lock::SlotLock;
-use crate::sync::{AtomicBool, AtomicUsize, CachePadded, Ordering, UnsafeCell};
-use crate::wait::WakerSet;
+use crate::sync::{AtomicUsize, CachePadded, UnsafeCell};
+use crate::wait::Handles;
 
 /// One slot of the ring.
 struct Slot<T> {
@@ -77,12 +77,8 @@ struct Shared<T> {
     slots: Box<[Slot<T>]>,
     /// `capacity - 1` (the capacity is a power of two).
     mask: usize,
-    senders: AtomicUsize,
-    receivers: AtomicUsize,
-    /// Set when the last sender is gone.
-    closed: AtomicBool,
-    /// One slot per receiver, reserved when it subscribes.
-    wakers: WakerSet,
+    /// Sender and receiver counts, close, the receivers' waker slots.
+    handles: Handles,
 }
 
 /// `a - b` as a signed distance on the wrapping position line.
@@ -98,8 +94,7 @@ impl<T> Shared<T> {
 
     /// A receiver at `pos`, holding `id` in the waker set.
     fn add_receiver(self: &Arc<Self>, pos: usize) -> Receiver<T> {
-        self.receivers.fetch_add(1, Ordering::Relaxed);
-        Receiver::new(self.clone(), self.wakers.reserve(), pos)
+        Receiver::new(self.clone(), self.handles.add_receiver(), pos)
     }
 }
 
@@ -142,10 +137,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         tail: CachePadded::new(AtomicUsize::new(0)),
         slots: slots.into_boxed_slice(),
         mask: capacity - 1,
-        senders: AtomicUsize::new(1),
-        receivers: AtomicUsize::new(0),
-        closed: AtomicBool::new(false),
-        wakers: WakerSet::new(0),
+        handles: Handles::new(),
     });
     let receiver = shared.add_receiver(0);
     (Sender::new(shared), receiver)

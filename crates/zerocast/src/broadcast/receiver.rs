@@ -34,7 +34,7 @@ impl<T> Receiver<T> {
     /// moves past it; returns the slot's index.
     fn lock_next(&mut self) -> Result<usize, TryRecvError> {
         match self.lock_next_once() {
-            Err(TryRecvError::Empty) if self.shared.closed.load(Ordering::Acquire) => {
+            Err(TryRecvError::Empty) if self.shared.handles.is_closed() => {
                 // The last sender finished every send before it closed: look
                 // once more, then the stream has ended.
                 match self.lock_next_once() {
@@ -125,7 +125,7 @@ impl<T> Receiver<T> {
             Err(TryRecvError::Empty) => {}
             done => return Poll::Ready(done.map_err(ended)),
         }
-        self.shared.wakers.register(self.id, cx.waker());
+        self.shared.handles.register(self.id, cx.waker());
         // Check again: a message may have come before the registration.
         match self.try_recv() {
             Err(TryRecvError::Empty) => Poll::Pending,
@@ -169,7 +169,7 @@ impl<T> Receiver<T> {
         }
         crate::park::wait(
             self,
-            |rx| !rx.is_empty() || rx.shared.closed.load(Ordering::Relaxed),
+            |rx| !rx.is_empty() || rx.shared.handles.is_closed(),
             |rx, cx| rx.poll_recv(cx),
         )
     }
@@ -209,8 +209,7 @@ impl<T: Clone + Send + Sync> BufferReader<T> for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.shared.wakers.release(self.id);
-        self.shared.receivers.fetch_sub(1, Ordering::Relaxed);
+        self.shared.handles.remove_receiver(self.id);
     }
 }
 

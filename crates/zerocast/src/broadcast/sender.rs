@@ -37,7 +37,7 @@ impl<T> Sender<T> {
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let shared = &*self.shared;
-        if shared.receivers.load(Ordering::Relaxed) == 0 {
+        if shared.handles.receivers() == 0 {
             return Err(SendError(value));
         }
         let pos = shared.tail.fetch_add(1, Ordering::AcqRel);
@@ -61,7 +61,7 @@ impl<T> Sender<T> {
         slot.lock.unlock_write();
         // The overwritten value is dropped outside the lock.
         drop(replaced);
-        shared.wakers.wake_all();
+        shared.handles.wake_all();
         Ok(())
     }
 
@@ -74,7 +74,7 @@ impl<T> Sender<T> {
 
     /// How many receivers there are now.
     pub fn receiver_count(&self) -> usize {
-        self.shared.receivers.load(Ordering::Relaxed)
+        self.shared.handles.receivers()
     }
 
     /// The ring's capacity (the requested capacity rounded up to a power of two).
@@ -85,19 +85,14 @@ impl<T> Sender<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        self.shared.handles.add_sender();
         Self::new(self.shared.clone())
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        // AcqRel: the last sender sees every other sender's messages before it
-        // closes, so a receiver that sees `closed` sees them all.
-        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.closed.store(true, Ordering::Release);
-            self.shared.wakers.wake_all();
-        }
+        self.shared.handles.remove_sender();
     }
 }
 

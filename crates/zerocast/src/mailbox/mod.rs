@@ -28,22 +28,17 @@ use alloc::sync::Arc;
 pub use self::receiver::Receiver;
 pub use self::sender::Sender;
 use crate::lock::SpinLock;
-use crate::sync::{AtomicBool, AtomicUsize, Ordering};
-use crate::wait::WakerSet;
+use crate::wait::Handles;
 
 struct Shared<T> {
     slot: SpinLock<Option<T>>,
-    senders: AtomicUsize,
-    receivers: AtomicUsize,
-    /// Set when the last sender is gone.
-    closed: AtomicBool,
-    wakers: WakerSet,
+    /// Sender and receiver counts, close, the receivers' waker slots.
+    handles: Handles,
 }
 
 impl<T> Shared<T> {
     fn add_receiver(self: &Arc<Self>) -> Receiver<T> {
-        self.receivers.fetch_add(1, Ordering::Relaxed);
-        Receiver::new(self.clone(), self.wakers.reserve())
+        Receiver::new(self.clone(), self.handles.add_receiver())
     }
 }
 
@@ -59,10 +54,7 @@ impl<T> Shared<T> {
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         slot: SpinLock::new(None),
-        senders: AtomicUsize::new(1),
-        receivers: AtomicUsize::new(0),
-        closed: AtomicBool::new(false),
-        wakers: WakerSet::new(0),
+        handles: Handles::new(),
     });
     let receiver = shared.add_receiver();
     (Sender::new(shared), receiver)

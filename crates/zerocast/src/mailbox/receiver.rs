@@ -8,7 +8,6 @@ use core::task::{Context, Poll};
 use super::Shared;
 use crate::error::{Closed, RecvError, TryRecvError};
 use crate::reader::BufferReader;
-use crate::sync::Ordering;
 
 /// The receiving half of a mailbox, with its own waker slot. `Clone`: several
 /// receivers compete for each value (each value goes to one of them).
@@ -32,7 +31,7 @@ impl<T> Receiver<T> {
         if let Some(v) = self.shared.slot.with(Option::take) {
             return Ok(v);
         }
-        if !self.shared.closed.load(Ordering::Acquire) {
+        if !self.shared.handles.is_closed() {
             return Err(TryRecvError::Empty);
         }
         // The last sender's final send happened before it closed.
@@ -49,7 +48,7 @@ impl<T> Receiver<T> {
             Err(TryRecvError::Empty) => {}
             done => return Poll::Ready(done.map_err(|_| Closed)),
         }
-        self.shared.wakers.register(self.id, cx.waker());
+        self.shared.handles.register(self.id, cx.waker());
         match self.try_recv() {
             Err(TryRecvError::Empty) => Poll::Pending,
             done => Poll::Ready(done.map_err(|_| Closed)),
@@ -100,8 +99,7 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.shared.wakers.release(self.id);
-        self.shared.receivers.fetch_sub(1, Ordering::Relaxed);
+        self.shared.handles.remove_receiver(self.id);
     }
 }
 

@@ -5,7 +5,6 @@ use core::fmt;
 
 use super::Shared;
 use crate::error::SendError;
-use crate::sync::Ordering;
 
 /// The sending half of a mailbox. `Clone`: racing senders are fine, and the
 /// value left in the slot is always the one whose send came last.
@@ -34,33 +33,30 @@ impl<T> Sender<T> {
     /// assert_eq!(rx.try_recv(), Ok('b'));
     /// ```
     pub fn send(&self, value: T) -> Result<Option<T>, SendError<T>> {
-        if self.shared.receivers.load(Ordering::Relaxed) == 0 {
+        if self.shared.handles.receivers() == 0 {
             return Err(SendError(value));
         }
         let replaced = self.shared.slot.with(|slot| slot.replace(value));
-        self.shared.wakers.wake_all();
+        self.shared.handles.wake_all();
         Ok(replaced)
     }
 
     /// How many receivers there are now.
     pub fn receiver_count(&self) -> usize {
-        self.shared.receivers.load(Ordering::Relaxed)
+        self.shared.handles.receivers()
     }
 }
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        self.shared.senders.fetch_add(1, Ordering::Relaxed);
+        self.shared.handles.add_sender();
         Self::new(self.shared.clone())
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        if self.shared.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.closed.store(true, Ordering::Release);
-            self.shared.wakers.wake_all();
-        }
+        self.shared.handles.remove_sender();
     }
 }
 

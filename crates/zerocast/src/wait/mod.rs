@@ -20,9 +20,13 @@
 
 mod cell;
 #[cfg(feature = "alloc")]
+mod handles;
+#[cfg(feature = "alloc")]
 mod set;
 
 pub use cell::WaitCell;
+#[cfg(feature = "alloc")]
+pub(crate) use handles::Handles;
 #[cfg(feature = "alloc")]
 pub use set::WakerSet;
 

@@ -41,8 +41,8 @@ use alloc::sync::Arc;
 pub use self::receiver::{Receiver, Ref};
 pub use self::sender::Sender;
 use crate::lock::{backoff, SlotLock};
-use crate::sync::{AtomicBool, AtomicUsize, CachePadded, Ordering, UnsafeCell};
-use crate::wait::WakerSet;
+use crate::sync::{AtomicUsize, CachePadded, Ordering, UnsafeCell};
+use crate::wait::Handles;
 
 /// Slots: the current value, one a reader may still hold, one to write.
 const SLOTS: usize = 3;
@@ -60,10 +60,8 @@ struct Shared<T> {
     /// `version << SLOT_BITS | slot` of the current value.
     current: CachePadded<AtomicUsize>,
     slots: [Slot<T>; SLOTS],
-    receivers: AtomicUsize,
-    /// Set when the sender is gone.
-    closed: AtomicBool,
-    wakers: WakerSet,
+    /// Sender and receiver counts, close, the receivers' waker slots.
+    handles: Handles,
 }
 
 fn pack(version: usize, slot: usize) -> usize {
@@ -81,8 +79,7 @@ fn version_of(state: usize) -> usize {
 impl<T> Shared<T> {
     /// A receiver whose last seen version is `seen`.
     fn add_receiver(self: &Arc<Self>, seen: usize) -> Receiver<T> {
-        self.receivers.fetch_add(1, Ordering::Relaxed);
-        Receiver::new(self.clone(), self.wakers.reserve(), seen)
+        Receiver::new(self.clone(), self.handles.add_receiver(), seen)
     }
 
     /// Read-locks the current slot; returns it with its version.
@@ -133,9 +130,7 @@ pub fn channel<T>(initial: T) -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         current: CachePadded::new(AtomicUsize::new(pack(0, 0))),
         slots: [slot(Some(initial)), slot(None), slot(None)],
-        receivers: AtomicUsize::new(0),
-        closed: AtomicBool::new(false),
-        wakers: WakerSet::new(0),
+        handles: Handles::new(),
     });
     let receiver = shared.add_receiver(usize::MAX);
     (Sender::new(shared), receiver)

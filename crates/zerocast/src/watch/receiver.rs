@@ -10,7 +10,6 @@ use core::task::{Context, Poll};
 use super::{Shared, Slot};
 use crate::error::{Closed, RecvError, TryRecvError};
 use crate::reader::BufferReader;
-use crate::sync::Ordering;
 
 /// A reader of a watch channel, with the version it saw last and its own
 /// waker slot. `Clone` (the clone has seen what this one saw, and reserves a
@@ -70,7 +69,7 @@ impl<T> Receiver<T> {
         if self.shared.version() != self.seen {
             return Ok(true);
         }
-        if self.shared.closed.load(Ordering::Acquire) {
+        if self.shared.handles.is_closed() {
             // The sender's last store happened before it closed.
             return if self.shared.version() != self.seen {
                 Ok(true)
@@ -98,7 +97,7 @@ impl<T> Receiver<T> {
             Ok(false) => {}
             done => return Poll::Ready(done.map(drop)),
         }
-        self.shared.wakers.register(self.id, cx.waker());
+        self.shared.handles.register(self.id, cx.waker());
         match self.take_change() {
             Ok(false) => Poll::Pending,
             done => Poll::Ready(done.map(drop)),
@@ -174,8 +173,7 @@ impl<T> Clone for Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.shared.wakers.release(self.id);
-        self.shared.receivers.fetch_sub(1, Ordering::Relaxed);
+        self.shared.handles.remove_receiver(self.id);
     }
 }
 

@@ -36,7 +36,7 @@ impl<T> Sender<T> {
     /// assert_eq!(*rx.borrow(), 2);
     /// ```
     pub fn send(&mut self, value: T) -> Result<(), SendError<T>> {
-        if self.shared.receivers.load(Ordering::Relaxed) == 0 {
+        if self.shared.handles.receivers() == 0 {
             return Err(SendError(value));
         }
         // The value displaced is a stale one no reader holds: drop it now,
@@ -101,7 +101,7 @@ impl<T> Sender<T> {
             Ordering::Release,
         );
         slot.lock.unlock_write();
-        shared.wakers.wake_all();
+        shared.handles.wake_all();
     }
 
     /// Writes `value` into a slot that is not current, publishes it, wakes the
@@ -132,7 +132,7 @@ impl<T> Sender<T> {
             pack(version_of(state).wrapping_add(1), target),
             Ordering::Release,
         );
-        shared.wakers.wake_all();
+        shared.handles.wake_all();
         stale
     }
 
@@ -162,14 +162,13 @@ impl<T> Sender<T> {
 
     /// How many receivers there are now.
     pub fn receiver_count(&self) -> usize {
-        self.shared.receivers.load(Ordering::Relaxed)
+        self.shared.handles.receivers()
     }
 }
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        self.shared.closed.store(true, Ordering::Release);
-        self.shared.wakers.wake_all();
+        self.shared.handles.remove_sender();
     }
 }
 
