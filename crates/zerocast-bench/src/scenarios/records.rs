@@ -4,6 +4,9 @@
 //! AimDB measured them.
 
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
 use std::time::Instant;
 
@@ -66,6 +69,35 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             ],
         },
         Scenario {
+            name: "watch/poll/u64",
+            kind: Kind::Throughput,
+            quick: THROUGHPUT.0,
+            full: THROUGHPUT.1,
+            contenders: vec![polled::<ZerocastWatch>(), polled::<TokioWatch>()],
+        },
+        Scenario {
+            name: "mailbox/poll/u64",
+            kind: Kind::Throughput,
+            quick: THROUGHPUT.0,
+            full: THROUGHPUT.1,
+            contenders: vec![
+                polled::<ZerocastMailbox>(),
+                polled::<TokioWatch>(),
+                polled::<TokioNotifySlot>(),
+            ],
+        },
+        Scenario {
+            name: "broadcast1/poll/u64",
+            kind: Kind::Throughput,
+            quick: THROUGHPUT.0,
+            full: THROUGHPUT.1,
+            contenders: vec![
+                polled::<ZerocastBroadcast>(),
+                polled::<TokioBroadcast>(),
+                polled::<AsyncBroadcast>(),
+            ],
+        },
+        Scenario {
             name: "mailbox/async/u64",
             kind: Kind::Throughput,
             quick: THROUGHPUT.0,
@@ -113,6 +145,10 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 
 fn latency<P: Payload, R: Records<P>>() -> Contender {
     Contender::new(R::NAME, run_latency::<P, R>)
+}
+
+fn polled<R: Records<u64>>() -> Contender {
+    Contender::new(R::NAME, run_polled::<R>)
 }
 
 fn on_runtime<R: Records<u64>>(readers: usize, burst: u64) -> Contender {
@@ -207,4 +243,27 @@ fn run_latency<P: Payload, R: Records<P>>(cfg: &RunConfig) -> Sample {
     run(cfg.warmup, &mut hist, false);
     let ((), allocs) = cfg.measure(|| run(cfg.messages, &mut hist, true));
     latency_sample(hist, allocs)
+}
+
+/// The buffer itself, without a runtime: for each record the receiver's
+/// future is polled once (`Pending`, its waker registered), the sender sends
+/// (and wakes it), and the future is polled again to `Ready`. One thread, a
+/// waker that does nothing, so what is timed is the send, the registration,
+/// the wake and the receive — the part a runtime's scheduling does not hide.
+fn run_polled<R: Records<u64>>(cfg: &RunConfig) -> Sample {
+    let (mut tx, mut rxs) = R::channel(CAPACITY, 1);
+    let mut rx = rxs.pop().expect("one receiver");
+    let mut order = Order::starting_at(1);
+    let mut cx = Context::from_waker(Waker::noop());
+    warm_then_measure(cfg, |from, to| {
+        for v in from..to {
+            let mut recv = pin!(R::recv(&mut rx));
+            assert!(recv.as_mut().poll(&mut cx).is_pending(), "nothing sent yet");
+            R::send(&mut tx, v + 1);
+            match recv.as_mut().poll(&mut cx) {
+                Poll::Ready(got) => order.check(&got),
+                Poll::Pending => panic!("sent, yet not ready"),
+            }
+        }
+    })
 }

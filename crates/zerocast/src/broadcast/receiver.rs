@@ -48,6 +48,10 @@ impl<T> Receiver<T> {
 
     fn lock_next_once(&mut self) -> Result<usize, TryRecvError> {
         let shared = &*self.shared;
+        if shared.tail.load(Ordering::Acquire) == self.next {
+            // Nothing claimed past `next`: empty, without touching the slot.
+            return Err(TryRecvError::Empty);
+        }
         let index = self.next & shared.mask;
         let slot = &shared.slots[index];
         if !slot.lock.try_read() {

@@ -28,15 +28,40 @@ use alloc::sync::Arc;
 pub use self::receiver::Receiver;
 pub use self::sender::Sender;
 use crate::lock::SpinLock;
+use crate::sync::{AtomicBool, Ordering};
 use crate::wait::Handles;
 
 struct Shared<T> {
     slot: SpinLock<Option<T>>,
+    /// Whether `slot` holds a value: set and cleared under the lock, read
+    /// without it so that looking into an empty mailbox costs one load.
+    full: AtomicBool,
     /// Sender and receiver counts, close, the receivers' waker slots.
     handles: Handles,
 }
 
 impl<T> Shared<T> {
+    /// Puts `value` in the slot; returns the value it replaced.
+    fn put(&self, value: T) -> Option<T> {
+        self.slot.with(|slot| {
+            self.full.store(true, Ordering::Relaxed);
+            slot.replace(value)
+        })
+    }
+
+    /// Takes the value, if any.
+    fn take(&self) -> Option<T> {
+        // Acquire pairs with the lock's release by the sender that filled it;
+        // a stale `false` is caught by the receiver's register-then-check.
+        if !self.full.load(Ordering::Acquire) {
+            return None;
+        }
+        self.slot.with(|slot| {
+            self.full.store(false, Ordering::Relaxed);
+            slot.take()
+        })
+    }
+
     fn add_receiver(self: &Arc<Self>) -> Receiver<T> {
         Receiver::new(self.clone(), self.handles.add_receiver())
     }
@@ -54,6 +79,7 @@ impl<T> Shared<T> {
 pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
         slot: SpinLock::new(None),
+        full: AtomicBool::new(false),
         handles: Handles::new(),
     });
     let receiver = shared.add_receiver();

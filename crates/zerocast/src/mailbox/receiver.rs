@@ -28,17 +28,14 @@ impl<T> Receiver<T> {
     /// [`TryRecvError::Empty`] when the slot is empty, [`TryRecvError::Closed`]
     /// when it is empty and every sender is gone.
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
-        if let Some(v) = self.shared.slot.with(Option::take) {
+        if let Some(v) = self.shared.take() {
             return Ok(v);
         }
         if !self.shared.handles.is_closed() {
             return Err(TryRecvError::Empty);
         }
         // The last sender's final send happened before it closed.
-        self.shared
-            .slot
-            .with(Option::take)
-            .ok_or(TryRecvError::Closed)
+        self.shared.take().ok_or(TryRecvError::Closed)
     }
 
     /// Polls for the value; on `Pending`, `cx`'s waker is stored in this

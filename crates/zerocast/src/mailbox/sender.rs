@@ -36,7 +36,7 @@ impl<T> Sender<T> {
         if self.shared.handles.receivers() == 0 {
             return Err(SendError(value));
         }
-        let replaced = self.shared.slot.with(|slot| slot.replace(value));
+        let replaced = self.shared.put(value);
         self.shared.handles.wake_all();
         Ok(replaced)
     }

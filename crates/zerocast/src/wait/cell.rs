@@ -134,12 +134,16 @@ impl WaitCell {
         // waiter's registration (see the module docs).
         let state = self.state.fetch_add(0, Ordering::AcqRel);
         if state & WAITER != 0 {
-            self.wake_slow();
+            self.wake_stored();
         }
     }
 
-    #[cold]
-    fn wake_slow(&self) {
+    /// Wakes and takes the stored waker, skipping [`wake`](Self::wake)'s check
+    /// for one: for a caller that already knows a waiter registered (a
+    /// [`WakerSet`](super::WakerSet) whose mask bit was set). If none is stored
+    /// after all, it does nothing.
+    #[inline]
+    pub(super) fn wake_stored(&self) {
         let previous = self.state.fetch_or(WAKING, Ordering::AcqRel);
         if previous & (REGISTERING | WAKING) != 0 {
             // The registrant (or another notifier) will deliver this wake-up.

@@ -190,7 +190,9 @@ impl WakerSet {
             while bits != 0 {
                 let bit = bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                chunk.cells[bit].wake();
+                // The bit was set after the waiter stored its waker: no
+                // need for `wake`'s check of the cell's state.
+                chunk.cells[bit].wake_stored();
             }
         }
     }
