@@ -13,6 +13,7 @@
 //! | [`broadcast`] | lossy fan-out: the sender never waits, a receiver that falls a ring behind is told `Lagged(n)` (feature `alloc`) |
 //! | [`watch`] | the latest value, read in place, `changed().await` (feature `alloc`) |
 //! | [`mailbox`] | one slot, overwritten; the replaced value is handed back (feature `alloc`) |
+//! | [`pool`] | [`pool::ObjectPool`]: `N` values in place, lent through a guard that returns them (`no_std`, no heap) |
 //! | [`reader`] | [`reader::BufferReader`], one object-safe poll interface over broadcast, watch and mailbox, and [`reader::Reader`] |
 //!
 //! The crate is `#![no_std]`; feature `alloc` adds the heap-backed
@@ -51,6 +52,7 @@ mod lock;
 pub mod mailbox;
 #[cfg(all(feature = "alloc", target_has_atomic = "64"))]
 pub mod multicast;
+pub mod pool;
 pub mod reader;
 pub mod ring;
 pub mod spsc;

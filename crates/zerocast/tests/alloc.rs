@@ -1,5 +1,5 @@
 //! Zero allocations, proven: every steady-state path of `spsc`, `multicast`,
-//! `broadcast`, `watch`, `mailbox` and `reader::Reader` runs under
+//! `broadcast`, `watch`, `mailbox`, `reader::Reader` and `pool::ObjectPool` runs under
 //! `zerocast-alloc`'s counter after a warm-up — including a receiver
 //! that is `Pending`, woken and then receives, a sender that waits on
 //! backpressure, and both across threads with real parking.
@@ -12,6 +12,7 @@ use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll};
 
 use common::WakeCount;
+use zerocast::pool::ObjectPool;
 use zerocast::reader::Reader;
 use zerocast::{
     broadcast, mailbox, multicast, spsc, watch, Closed, RecvError, TryRecvError, TrySendError,
@@ -524,4 +525,26 @@ fn a_reader_over_any_buffer_allocates_nothing_per_message() {
     run(1, 100);
     let ((), stats) = count_allocs(|| run(100, N));
     assert_eq!(stats, AllocStats::ZERO);
+}
+
+#[test]
+fn object_pool_acquire_release_and_exhaustion_allocate_nothing() {
+    // The buffers are allocated once, at construction; lending them out and
+    // taking them back (reset hook included) never touches the heap.
+    let pool: ObjectPool<Vec<u8>, 8> =
+        ObjectPool::with(|_| Vec::with_capacity(1033)).reset(Vec::clear);
+    let run = || {
+        for i in 0..N {
+            let mut a = pool.acquire().unwrap();
+            a.extend_from_slice(&[i as u8; 1033]);
+            let held: [_; 7] = std::array::from_fn(|_| pool.acquire().unwrap());
+            assert!(pool.acquire().is_none(), "exhausted");
+            drop(held);
+            black_box(&a);
+        }
+    };
+    run();
+    let ((), stats) = count_allocs(run);
+    assert_eq!(stats, AllocStats::ZERO);
+    assert_eq!(pool.high_water_mark(), 8);
 }

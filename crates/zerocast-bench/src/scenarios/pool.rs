@@ -18,6 +18,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         quick: size(200_000),
         full: size(2_000_000),
         contenders: vec![
+            Contender::new("zerocast", run_object_pool),
             Contender::new("bab", run_bab),
             Contender::new("lockfree-object-pool", run_lockfree_object_pool),
             Contender::new("sharded-slab", run_sharded_slab),
@@ -29,6 +30,17 @@ pub(super) fn scenarios() -> Vec<Scenario> {
 /// Runs `op` `warmup` times, then `messages` times timed (and counted in B0).
 fn ops(cfg: &RunConfig, mut op: impl FnMut(u64)) -> Sample {
     warm_then_measure(cfg, |from, to| (from..to).for_each(&mut op))
+}
+
+fn run_object_pool(cfg: &RunConfig) -> Sample {
+    // 64 buffers, as bab's pool below; cleared on return, as lockfree-object-pool's.
+    let pool: zerocast::pool::ObjectPool<Vec<u8>, 64> =
+        zerocast::pool::ObjectPool::with(|_| Vec::with_capacity(BUFFER)).reset(Vec::clear);
+    ops(cfg, |i| {
+        let mut buffer = pool.acquire().expect("a free buffer");
+        buffer.push(i as u8);
+        black_box(&buffer);
+    })
 }
 
 fn run_bab(cfg: &RunConfig) -> Sample {
