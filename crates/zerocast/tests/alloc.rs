@@ -1,5 +1,5 @@
 //! Zero allocations, proven: every steady-state path of `spsc`, `multicast`,
-//! `broadcast`, `watch`, `mailbox`, `reader::Reader` and `pool::ObjectPool` runs under
+//! `broadcast`, `watch`, `mailbox`, `reader::Reader`, `pool::ObjectPool` and `pool::Scratch` runs under
 //! `zerocast-alloc`'s counter after a warm-up — including a receiver
 //! that is `Pending`, woken and then receives, a sender that waits on
 //! backpressure, and both across threads with real parking.
@@ -12,7 +12,7 @@ use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll};
 
 use common::WakeCount;
-use zerocast::pool::ObjectPool;
+use zerocast::pool::{ObjectPool, Scratch, ScratchError};
 use zerocast::reader::Reader;
 use zerocast::{
     broadcast, mailbox, multicast, spsc, watch, Closed, RecvError, TryRecvError, TrySendError,
@@ -547,4 +547,25 @@ fn object_pool_acquire_release_and_exhaustion_allocate_nothing() {
     let ((), stats) = count_allocs(run);
     assert_eq!(stats, AllocStats::ZERO);
     assert_eq!(pool.high_water_mark(), 8);
+}
+
+#[test]
+fn scratch_scopes_allocate_nothing_even_when_exhausted() {
+    let mut scratch = Scratch::new(4096);
+    let mut run = || {
+        for i in 0..N {
+            let r = scratch.with(|arena| {
+                let a = arena.alloc_copy(&[i as u8; 1000])?;
+                let b = arena.alloc_zeroed(3000)?;
+                b[0] = a[999];
+                assert!(arena.alloc(200).is_err(), "exhaustion is an error");
+                Ok::<_, ScratchError>(black_box(b[0]))
+            });
+            assert_eq!(r, Ok(i as u8));
+        }
+    };
+    run();
+    let ((), stats) = count_allocs(run);
+    assert_eq!(stats, AllocStats::ZERO);
+    assert_eq!(scratch.exhausted_count(), 2 * N);
 }

@@ -1,0 +1,242 @@
+//! [`Scratch`]: a bump arena for per-thread scratch space, reset at the end of
+//! every scope.
+
+#[cfg(feature = "alloc")]
+use alloc::boxed::Box;
+#[cfg(feature = "alloc")]
+use alloc::vec;
+use core::cell::{Cell, UnsafeCell};
+use core::fmt;
+
+/// A bump arena over one buffer allocated up front. [`with`](Self::with) opens
+/// a scope and hands the closure an [`Arena`]; slices taken from it borrow the
+/// scope, so none can outlive it, and the arena is reset when the scope ends.
+/// Running out is an error ([`ScratchError`]), never a panic and never a
+/// hidden allocation; the failures are counted.
+///
+/// Keep one per thread (or per core): it is `Send` but not `Sync`, and `with`
+/// takes `&mut self`, so scopes never overlap.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::pool::Scratch;
+///
+/// let mut scratch = Scratch::new(4096); // the one allocation
+/// let total = scratch.with(|arena| {
+///     let header = arena.alloc_copy(b"len=")?;
+///     let body = arena.alloc_zeroed(100)?;
+///     body[0] = 7;
+///     Ok::<_, zerocast::pool::ScratchError>(header.len() + body.len())
+/// });
+/// assert_eq!(total, Ok(104));
+/// assert_eq!(scratch.used(), 0, "reset when the scope ends");
+/// ```
+pub struct Scratch {
+    buf: Box<[UnsafeCell<u8>]>,
+    used: Cell<usize>,
+    high_water: usize,
+    failures: u64,
+}
+
+/// A scope's view of a [`Scratch`]: bump-allocates byte slices that live as
+/// long as the scope.
+pub struct Arena<'s> {
+    buf: &'s [UnsafeCell<u8>],
+    used: &'s Cell<usize>,
+    failures: Cell<u64>,
+}
+
+/// A request the arena could not serve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScratchError {
+    /// `requested` bytes asked for, only `available` left in this scope.
+    Exhausted {
+        /// Bytes asked for.
+        requested: usize,
+        /// Bytes left.
+        available: usize,
+    },
+}
+
+impl fmt::Display for ScratchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ScratchError::Exhausted {
+                requested,
+                available,
+            } => write!(
+                f,
+                "scratch arena exhausted: {requested} bytes requested, {available} left"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for ScratchError {}
+
+impl Scratch {
+    /// An arena of `capacity` bytes, allocated (and zeroed) now.
+    pub fn new(capacity: usize) -> Self {
+        let buf: Box<[u8]> = vec![0u8; capacity].into_boxed_slice();
+        // SAFETY: `UnsafeCell<u8>` has the same layout as `u8`
+        // (`repr(transparent)`), so the box may be reinterpreted.
+        let buf = unsafe { Box::from_raw(Box::into_raw(buf) as *mut [UnsafeCell<u8>]) };
+        Self {
+            buf,
+            used: Cell::new(0),
+            high_water: 0,
+            failures: 0,
+        }
+    }
+
+    /// Runs `scope` with an [`Arena`] over the whole buffer, then resets it.
+    /// The slices the arena hands out cannot leave the closure.
+    pub fn with<R>(&mut self, scope: impl for<'s> FnOnce(&'s Arena<'s>) -> R) -> R {
+        self.used.set(0);
+        let arena = Arena {
+            buf: &self.buf,
+            used: &self.used,
+            failures: Cell::new(0),
+        };
+        let result = scope(&arena);
+        let failures = arena.failures.get();
+        self.failures += failures;
+        self.high_water = self.high_water.max(self.used.get());
+        self.used.set(0);
+        result
+    }
+
+    /// The arena's size in bytes.
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Bytes in use (zero between scopes).
+    pub fn used(&self) -> usize {
+        self.used.get()
+    }
+
+    /// The most bytes any scope used.
+    pub fn high_water_mark(&self) -> usize {
+        self.high_water
+    }
+
+    /// How many requests found the arena exhausted, over all scopes.
+    pub fn exhausted_count(&self) -> u64 {
+        self.failures
+    }
+}
+
+impl<'s> Arena<'s> {
+    /// `len` bytes, holding whatever an earlier scope left there. O(1), no
+    /// allocation.
+    ///
+    /// # Errors
+    ///
+    /// [`ScratchError::Exhausted`] when fewer than `len` bytes are left.
+    #[expect(clippy::mut_from_ref, reason = "each call hands out a disjoint range")]
+    pub fn alloc(&self, len: usize) -> Result<&'s mut [u8], ScratchError> {
+        let start = self.used.get();
+        let available = self.buf.len() - start;
+        if len > available {
+            self.failures.set(self.failures.get() + 1);
+            return Err(ScratchError::Exhausted {
+                requested: len,
+                available,
+            });
+        }
+        self.used.set(start + len);
+        let cells = &self.buf[start..start + len];
+        // SAFETY: `start..start + len` was free and is now past `used`, so no
+        // other slice of this scope covers it; the scope's end (which resets
+        // `used`) cannot come before `'s` ends. The bytes are initialised
+        // (zeroed at construction), and `UnsafeCell<u8>` allows the mutation.
+        Ok(unsafe { core::slice::from_raw_parts_mut(cells.as_ptr() as *mut u8, len) })
+    }
+
+    /// `len` zero bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`alloc`](Self::alloc).
+    pub fn alloc_zeroed(&self, len: usize) -> Result<&'s mut [u8], ScratchError> {
+        let bytes = self.alloc(len)?;
+        bytes.fill(0);
+        Ok(bytes)
+    }
+
+    /// A copy of `src`.
+    ///
+    /// # Errors
+    ///
+    /// As [`alloc`](Self::alloc).
+    pub fn alloc_copy(&self, src: &[u8]) -> Result<&'s mut [u8], ScratchError> {
+        let bytes = self.alloc(src.len())?;
+        bytes.copy_from_slice(src);
+        Ok(bytes)
+    }
+
+    /// Bytes left in this scope.
+    pub fn available(&self) -> usize {
+        self.buf.len() - self.used.get()
+    }
+}
+
+impl fmt::Debug for Scratch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Scratch")
+            .field("capacity", &self.capacity())
+            .field("high_water_mark", &self.high_water)
+            .field("exhausted_count", &self.failures)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Arena<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Arena")
+            .field("available", &self.available())
+            .finish()
+    }
+}
+
+// SAFETY: a `Scratch` owns its buffer; between scopes no slice of it exists
+// (they cannot leave `with`), so moving it to another thread is sound. Not
+// `Sync`: the `Cell` and the `UnsafeCell`s keep it to one thread at a time.
+unsafe impl Send for Scratch {}
+
+#[cfg(all(test, not(zerocast_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slices_are_disjoint_and_the_arena_resets_between_scopes() {
+        let mut scratch = Scratch::new(16);
+        scratch.with(|arena| {
+            let a = arena.alloc_copy(&[1; 6]).unwrap();
+            let b = arena.alloc_zeroed(6).unwrap();
+            b[0] = 9;
+            assert_eq!(a, &[1; 6]);
+            assert_eq!(
+                arena.alloc(5),
+                Err(ScratchError::Exhausted {
+                    requested: 5,
+                    available: 4
+                })
+            );
+            assert_eq!(arena.alloc(4).unwrap().len(), 4);
+        });
+        assert_eq!((scratch.used(), scratch.high_water_mark()), (0, 16));
+        assert_eq!(scratch.exhausted_count(), 1);
+        scratch.with(|arena| assert_eq!(arena.available(), 16));
+    }
+
+    #[test]
+    fn a_zero_capacity_arena_only_errs() {
+        let mut scratch = Scratch::new(0);
+        let r = scratch.with(|arena| arena.alloc(1).map(|s| s.len()));
+        assert!(r.is_err());
+        scratch.with(|arena| assert_eq!(arena.alloc(0).map(|s| s.len()), Ok(0)));
+    }
+}
