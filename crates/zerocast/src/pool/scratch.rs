@@ -135,7 +135,6 @@ impl<'s> Arena<'s> {
     /// # Errors
     ///
     /// [`ScratchError::Exhausted`] when fewer than `len` bytes are left.
-    #[expect(clippy::mut_from_ref, reason = "each call hands out a disjoint range")]
     pub fn alloc(&self, len: usize) -> Result<&'s mut [u8], ScratchError> {
         let start = self.used.get();
         let available = self.buf.len() - start;
