@@ -1,5 +1,5 @@
 //! Zero allocations, proven: every steady-state path of `spsc`, `multicast`,
-//! `broadcast`, `watch`, `mailbox`, `reader::Reader`, `pool::ObjectPool` and `pool::Scratch` runs under
+//! `broadcast`, `watch`, `mailbox`, `reader::Reader`, `pool::ObjectPool`, `pool::SlabPool` and `pool::Scratch` runs under
 //! `zerocast-alloc`'s counter after a warm-up — including a receiver
 //! that is `Pending`, woken and then receives, a sender that waits on
 //! backpressure, and both across threads with real parking.
@@ -12,7 +12,7 @@ use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll};
 
 use common::WakeCount;
-use zerocast::pool::{ObjectPool, Scratch, ScratchError};
+use zerocast::pool::{ObjectPool, Scratch, ScratchError, SlabError, SlabPool};
 use zerocast::reader::Reader;
 use zerocast::{
     broadcast, mailbox, multicast, spsc, watch, Closed, RecvError, TryRecvError, TrySendError,
@@ -568,4 +568,67 @@ fn scratch_scopes_allocate_nothing_even_when_exhausted() {
     let ((), stats) = count_allocs(run);
     assert_eq!(stats, AllocStats::ZERO);
     assert_eq!(scratch.exhausted_count(), 2 * N);
+}
+
+#[test]
+fn slab_alloc_read_drop_drain_and_errors_allocate_nothing() {
+    let mut pool = SlabPool::new(0, 1033, 8).unwrap();
+    let payload = [7u8; 1033];
+    let run = |pool: &mut SlabPool| {
+        for _ in 0..N {
+            let tickets: [_; 8] = std::array::from_fn(|_| pool.alloc(&payload).unwrap());
+            assert_eq!(pool.alloc(&payload).unwrap_err(), SlabError::Exhausted);
+            assert!(matches!(
+                pool.alloc(&[0; 1034]),
+                Err(SlabError::Oversized { .. })
+            ));
+            assert_eq!(black_box(tickets[3].as_slice())[1032], 7);
+            drop(tickets);
+            assert_eq!(pool.drain(), 8);
+        }
+    };
+    run(&mut pool);
+    let ((), stats) = count_allocs(|| run(&mut pool));
+    assert_eq!(stats, AllocStats::ZERO);
+}
+
+#[test]
+fn slab_tickets_read_and_dropped_on_another_thread_allocate_nothing() {
+    let mut pool = SlabPool::new(0, 64, 64).unwrap();
+    let (mut tx, mut rx) = spsc::channel::<zerocast::pool::SlabTicket>(64);
+    let counted = Arc::new(Barrier::new(2));
+    let reader_counted = counted.clone();
+    let reader = std::thread::spawn(move || {
+        let mut read = |n: u64| {
+            for i in 0..n {
+                let t = rx.pop_blocking().unwrap();
+                assert_eq!(t.as_slice()[0], i as u8);
+            } // each ticket dropped here: its page goes home
+        };
+        read(1_000);
+        let ((), stats) = count_allocs(|| read(N));
+        reader_counted.wait();
+        stats
+    });
+    let mut send = |n: u64| {
+        let mut i = 0;
+        while i < n {
+            match pool.alloc(&[i as u8; 64]) {
+                Ok(t) => {
+                    tx.push_blocking(t).unwrap();
+                    i += 1;
+                }
+                Err(SlabError::Exhausted) => {
+                    pool.drain();
+                    std::thread::yield_now();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    send(1_000);
+    let ((), stats) = count_allocs(|| send(N));
+    counted.wait();
+    assert_eq!(stats, AllocStats::ZERO);
+    assert_eq!(reader.join().unwrap(), AllocStats::ZERO);
 }

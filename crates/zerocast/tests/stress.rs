@@ -5,6 +5,7 @@
 #![cfg(not(zerocast_loom))]
 #![cfg(not(miri))]
 
+use zerocast::pool::{SlabError, SlabPool};
 use zerocast::{broadcast, mailbox, multicast, spsc, watch, Closed, RecvError};
 
 #[test]
@@ -272,4 +273,54 @@ fn mailbox_racing_senders_and_receivers_lose_and_duplicate_nothing() {
         "each value exactly once"
     );
     assert!(all.iter().copied().eq(0..2 * PER_SENDER));
+}
+
+#[test]
+fn slab_tickets_returned_from_many_threads_never_leak_or_double_hand_out() {
+    const PAYLOADS: u64 = 1_000_000;
+    const READERS: usize = 3;
+    let mut pool = SlabPool::new(0, 16, 256).unwrap();
+    let mut queues = Vec::new();
+    let readers: Vec<_> = (0..READERS)
+        .map(|_| {
+            let (tx, mut rx) = spsc::channel::<zerocast::pool::SlabTicket>(64);
+            queues.push(tx);
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while let Ok(t) = rx.pop_blocking() {
+                    // Every byte of the page is the payload's own: a page
+                    // handed out twice would show another payload's bytes.
+                    let first = t.as_slice()[0];
+                    assert!(t.as_slice().iter().all(|&b| b == first), "page shared");
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut sent = 0u64;
+    while sent < PAYLOADS {
+        match pool.alloc(&[sent as u8; 16]) {
+            Ok(t) => {
+                queues[(sent % READERS as u64) as usize]
+                    .push_blocking(t)
+                    .unwrap();
+                sent += 1;
+            }
+            Err(SlabError::Exhausted) => {
+                if pool.drain() == 0 {
+                    std::thread::yield_now();
+                }
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    drop(queues);
+    let read: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert_eq!(read, PAYLOADS);
+    pool.drain();
+    let stats = pool.stats();
+    assert_eq!(pool.available(), 256, "every page came home");
+    assert_eq!((stats.allocations, stats.returns), (PAYLOADS, PAYLOADS));
+    assert_eq!((stats.rejected, stats.lost), (0, 0));
 }

@@ -4,7 +4,7 @@
 #![cfg(not(zerocast_loom))]
 
 use zerocast::multicast::{Publish, Publisher, Recv, RecvGuard, RecvRef, Subscriber};
-use zerocast::pool::{ObjectPool, Scratch};
+use zerocast::pool::{ObjectPool, Scratch, SlabPool, SlabTicket};
 use zerocast::reader::{Lagged, Reader};
 use zerocast::ring::EventRing;
 use zerocast::spsc::{Consumer, Pop, Producer, Push, ReadChunk, Storage, WriteChunk};
@@ -90,4 +90,7 @@ fn an_object_pool_moves_between_threads_but_is_not_shared() {
     send::<ObjectPool<String, 4>>();
     unpin::<ObjectPool<String, 4>>();
     send::<Scratch>();
+    send::<SlabPool>();
+    send::<SlabTicket>();
+    sync::<SlabTicket>();
 }

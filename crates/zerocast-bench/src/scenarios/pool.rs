@@ -19,6 +19,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         full: size(2_000_000),
         contenders: vec![
             Contender::new("zerocast", run_object_pool),
+            Contender::new("zerocast-slab", run_slab_pool),
             Contender::new("bab", run_bab),
             Contender::new("lockfree-object-pool", run_lockfree_object_pool),
             Contender::new("sharded-slab", run_sharded_slab),
@@ -40,6 +41,21 @@ fn run_object_pool(cfg: &RunConfig) -> Sample {
         let mut buffer = pool.acquire().expect("a free buffer");
         buffer.push(i as u8);
         black_box(&buffer);
+    })
+}
+
+fn run_slab_pool(cfg: &RunConfig) -> Sample {
+    // A page per payload: the 1033 bytes are copied in, the ticket is read and
+    // dropped (its page queued home), and the owner drains every 64 payloads.
+    let mut pool = zerocast::pool::SlabPool::new(0, BUFFER, 64).expect("pool");
+    let payload = [0x5au8; BUFFER];
+    ops(cfg, |i| {
+        let ticket = pool.alloc(&payload).expect("a free page");
+        black_box(ticket.as_slice()[i as usize % BUFFER]);
+        drop(ticket);
+        if i % 64 == 63 {
+            pool.drain();
+        }
     })
 }
 

@@ -3,6 +3,7 @@
 //! | type | what |
 //! |---|---|
 //! | [`ObjectPool`] | `N` values in place (`no_std`, no heap), one thread; returned when the [`Pooled`] guard drops |
+//! | [`SlabPool`] | per-core fixed pages; payloads cross threads as [`SlabTicket`]s that go home through a bounded return queue on drop (feature `alloc`) |
 //! | [`Scratch`] | a bump arena for scratch bytes, reset at the end of each scope; slices cannot leave the scope (feature `alloc`) |
 //!
 //! A pooled value can only come back through its guard, so a foreign value can
@@ -10,8 +11,30 @@
 
 mod object;
 #[cfg(feature = "alloc")]
+mod queue;
+#[cfg(feature = "alloc")]
 mod scratch;
+#[cfg(feature = "alloc")]
+mod slab;
 
 pub use object::{ObjectPool, Pooled};
 #[cfg(feature = "alloc")]
 pub use scratch::{Arena, Scratch, ScratchError};
+#[cfg(feature = "alloc")]
+pub use slab::{Payload, SlabError, SlabPool, SlabStats, SlabTicket};
+
+/// `len` zeroed bytes that may be written through shared references.
+#[cfg(feature = "alloc")]
+fn zeroed_cells(len: usize) -> alloc::boxed::Box<[core::cell::UnsafeCell<u8>]> {
+    let bytes = alloc::vec![0u8; len].into_boxed_slice();
+    // SAFETY: `UnsafeCell<u8>` has the layout of `u8` (`repr(transparent)`),
+    // so the allocation may be reinterpreted, length and all.
+    unsafe {
+        alloc::boxed::Box::from_raw(
+            alloc::boxed::Box::into_raw(bytes) as *mut [core::cell::UnsafeCell<u8>]
+        )
+    }
+}
+
+#[cfg(all(test, zerocast_loom))]
+mod loom;

@@ -3,8 +3,6 @@
 
 #[cfg(feature = "alloc")]
 use alloc::boxed::Box;
-#[cfg(feature = "alloc")]
-use alloc::vec;
 use core::cell::{Cell, UnsafeCell};
 use core::fmt;
 
@@ -78,12 +76,8 @@ impl core::error::Error for ScratchError {}
 impl Scratch {
     /// An arena of `capacity` bytes, allocated (and zeroed) now.
     pub fn new(capacity: usize) -> Self {
-        let buf: Box<[u8]> = vec![0u8; capacity].into_boxed_slice();
-        // SAFETY: `UnsafeCell<u8>` has the same layout as `u8`
-        // (`repr(transparent)`), so the box may be reinterpreted.
-        let buf = unsafe { Box::from_raw(Box::into_raw(buf) as *mut [UnsafeCell<u8>]) };
         Self {
-            buf,
+            buf: super::zeroed_cells(capacity),
             used: Cell::new(0),
             high_water: 0,
             failures: 0,
