@@ -1,8 +1,11 @@
-//! Buffer pools: acquire a 1033-byte buffer, touch it, release it, on one thread.
+//! Pools: acquire a 1033-byte buffer, touch it, release it, on one thread; and
+//! 64 KiB payloads placed on one core, read and dropped on another.
 
 use std::hint::black_box;
+use std::time::Instant;
 
 use crate::harness::{warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario, Size};
+use crate::threads::spawn_pinned;
 
 const BUFFER: usize = 1033;
 
@@ -12,20 +15,121 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         b0_messages: 20_000,
         warmup: 1_000,
     };
-    vec![Scenario {
-        name: "pool/acquire-release/1033",
-        kind: Kind::Throughput,
-        quick: size(200_000),
-        full: size(2_000_000),
-        contenders: vec![
-            Contender::new("zerocast", run_object_pool),
-            Contender::new("zerocast-slab", run_slab_pool),
-            Contender::new("bab", run_bab),
-            Contender::new("lockfree-object-pool", run_lockfree_object_pool),
-            Contender::new("sharded-slab", run_sharded_slab),
-            Contender::new("std", run_vec),
-        ],
-    }]
+    let roundtrip = |messages| Size {
+        messages,
+        b0_messages: 2_000,
+        warmup: 200,
+    };
+    vec![
+        Scenario {
+            name: "pool/acquire-release/1033",
+            kind: Kind::Throughput,
+            quick: size(200_000),
+            full: size(2_000_000),
+            contenders: vec![
+                Contender::new("zerocast", run_object_pool),
+                Contender::new("zerocast-slab", run_slab_pool),
+                Contender::new("bab", run_bab),
+                Contender::new("lockfree-object-pool", run_lockfree_object_pool),
+                Contender::new("sharded-slab", run_sharded_slab),
+                Contender::new("std", run_vec),
+            ],
+        },
+        Scenario {
+            name: "pool/cross-thread/64KiB",
+            kind: Kind::Throughput,
+            quick: roundtrip(20_000),
+            full: roundtrip(100_000),
+            contenders: vec![
+                Contender::new("zerocast-slab", |cfg: &RunConfig| {
+                    let mut pool = zerocast::pool::SlabPool::new(0, BIG, 64).expect("pool");
+                    run_cross_thread(cfg, move |payload| loop {
+                        match pool.alloc(payload) {
+                            Ok(ticket) => return ticket,
+                            Err(zerocast::pool::SlabError::Exhausted) => {
+                                if pool.drain() == 0 {
+                                    std::thread::yield_now();
+                                }
+                            }
+                            Err(e) => panic!("{e}"),
+                        }
+                    })
+                }),
+                Contender::new("std", |cfg: &RunConfig| {
+                    run_cross_thread(cfg, |payload| payload.to_vec())
+                }),
+            ],
+        },
+    ]
+}
+
+/// The cross-thread payload size.
+const BIG: usize = 64 * 1024;
+
+/// A payload carrier: its bytes, wherever they live.
+trait Carrier: Send + 'static {
+    fn bytes(&self) -> &[u8];
+}
+
+impl Carrier for zerocast::pool::SlabTicket {
+    fn bytes(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl Carrier for Vec<u8> {
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+}
+
+/// Core 0 places each 64 KiB payload (`place`: into a slab page, or a fresh
+/// `Vec`) and sends it over a zerocast SPSC channel; core 1 reads every byte
+/// (a checksum) and drops it — the slab page goes home, drained by core 0
+/// when it runs out. ns/payload; GB/s is 65 536 / ns.
+fn run_cross_thread<C: Carrier>(
+    cfg: &RunConfig,
+    mut place: impl FnMut(&[u8]) -> C + Send + 'static,
+) -> Sample {
+    let cfg = *cfg;
+    let (mut tx, mut rx) = zerocast::spsc::channel::<C>(32);
+    let total = cfg.warmup + cfg.messages;
+    let producer = spawn_pinned(0, move || {
+        let mut payload = vec![0u8; BIG];
+        let mut send = |from: u64, to: u64| {
+            for i in from..to {
+                payload[0] = i as u8;
+                tx.push_blocking(place(&payload)).expect("consumer alive");
+            }
+        };
+        send(0, cfg.warmup);
+        cfg.measure(|| send(cfg.warmup, total)).1
+    });
+    let consumer = spawn_pinned(1, move || {
+        let mut take = |from: u64, to: u64| {
+            for i in from..to {
+                let carrier = rx.pop_blocking().expect("producer alive");
+                let bytes = carrier.bytes();
+                assert_eq!(bytes[0], i as u8, "payload out of order");
+                let sum = bytes.chunks_exact(8).fold(0u64, |acc, c| {
+                    acc ^ u64::from_ne_bytes(c.try_into().expect("8 bytes"))
+                });
+                black_box(sum);
+            }
+        };
+        take(0, cfg.warmup);
+        let start = Instant::now();
+        let ((), allocs) = cfg.measure(|| take(cfg.warmup, total));
+        (start.elapsed(), allocs)
+    });
+    let placed = producer.join().expect("producer");
+    let (elapsed, read) = consumer.join().expect("consumer");
+    Sample {
+        elapsed,
+        messages: cfg.messages,
+        allocs: placed + read,
+        latency: None,
+    }
 }
 
 /// Runs `op` `warmup` times, then `messages` times timed (and counted in B0).

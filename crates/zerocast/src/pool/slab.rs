@@ -416,6 +416,23 @@ mod tests {
     }
 
     #[test]
+    fn generations_wrap_and_a_ticket_from_before_the_wrap_is_rejected() {
+        let mut pool = SlabPool::new(0, 4, 1).unwrap();
+        pool.generation[0] = u32::MAX - 1;
+        let old = pool.alloc(b"a").unwrap(); // generation u32::MAX
+        let stale_id = old.id;
+        drop(old);
+        assert_eq!(pool.drain(), 1);
+        let wrapped = pool.alloc(b"b").unwrap(); // generation 0
+        assert_eq!(wrapped.id >> 32, 0);
+        pool.shared.returns.push(stale_id).unwrap();
+        assert_eq!(pool.drain(), 0, "the pre-wrap id does not free the page");
+        assert_eq!(pool.stats().rejected, 1);
+        drop(wrapped);
+        assert_eq!(pool.drain(), 1);
+    }
+
+    #[test]
     fn oversized_payloads_fall_back_to_the_heap_only_when_asked_and_counted() {
         let mut pool = SlabPool::new(0, 4, 1).unwrap();
         let big = pool.alloc_or_heap(b"too long").unwrap();

@@ -1,0 +1,112 @@
+//! Model-based tests of the pools: random acquire / release / alloc / drop /
+//! drain sequences against counting models.
+#![cfg(not(zerocast_loom))]
+
+use proptest::prelude::*;
+use zerocast::pool::{ObjectPool, SlabError, SlabPool};
+
+#[derive(Clone, Debug)]
+enum PoolOp {
+    Acquire,
+    Release(usize),
+    Write(usize, u32),
+}
+
+fn pool_op() -> impl Strategy<Value = PoolOp> {
+    prop_oneof![
+        Just(PoolOp::Acquire),
+        (0usize..8).prop_map(PoolOp::Release),
+        (0usize..8, any::<u32>()).prop_map(|(i, v)| PoolOp::Write(i, v)),
+    ]
+}
+
+#[derive(Clone, Debug)]
+enum SlabOp {
+    Alloc(Vec<u8>),
+    Drop(usize),
+    Drain,
+}
+
+fn slab_op() -> impl Strategy<Value = SlabOp> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..10).prop_map(SlabOp::Alloc),
+        (0usize..8).prop_map(SlabOp::Drop),
+        Just(SlabOp::Drain),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn object_pool_lends_each_value_once_and_keeps_what_was_written(
+        ops in prop::collection::vec(pool_op(), 0..200),
+    ) {
+        const N: usize = 4;
+        let pool: ObjectPool<u32, N> = ObjectPool::new();
+        let mut lent = Vec::new();
+        let mut high = 0;
+        for op in ops {
+            match op {
+                PoolOp::Acquire => match pool.acquire() {
+                    Some(v) => lent.push(v),
+                    None => prop_assert_eq!(lent.len(), N, "None only when all are lent"),
+                },
+                PoolOp::Release(i) if i < lent.len() => drop(lent.swap_remove(i)),
+                PoolOp::Write(i, v) if i < lent.len() => *lent[i] = v,
+                _ => {}
+            }
+            high = high.max(lent.len());
+            prop_assert_eq!(pool.in_use(), lent.len());
+            prop_assert_eq!(pool.available(), N - lent.len());
+            prop_assert_eq!(pool.high_water_mark(), high);
+            // No value is lent twice: the guards point at distinct values.
+            let mut addrs: Vec<*const u32> = lent.iter().map(|g| &**g as *const u32).collect();
+            addrs.sort();
+            addrs.dedup();
+            prop_assert_eq!(addrs.len(), lent.len());
+        }
+    }
+
+    #[test]
+    fn slab_pool_matches_a_page_count(ops in prop::collection::vec(slab_op(), 0..200)) {
+        const PAGES: usize = 4;
+        const PAGE: usize = 6;
+        let mut pool = SlabPool::new(0, PAGE, PAGES).unwrap();
+        let mut out: Vec<(zerocast::pool::SlabTicket, Vec<u8>)> = Vec::new();
+        let mut undrained = 0;
+        for op in ops {
+            match op {
+                SlabOp::Alloc(bytes) => {
+                    let free = PAGES - out.len() - undrained;
+                    match pool.alloc(&bytes) {
+                        Ok(t) => {
+                            prop_assert!(bytes.len() <= PAGE && free > 0);
+                            out.push((t, bytes));
+                        }
+                        Err(SlabError::Oversized { len, page_size }) => {
+                            prop_assert_eq!((len, page_size), (bytes.len(), PAGE));
+                        }
+                        Err(SlabError::Exhausted) => {
+                            prop_assert!(bytes.len() <= PAGE && free == 0);
+                        }
+                        Err(e) => prop_assert!(false, "{e}"),
+                    }
+                }
+                SlabOp::Drop(i) if i < out.len() => {
+                    drop(out.swap_remove(i));
+                    undrained += 1;
+                }
+                SlabOp::Drain => {
+                    prop_assert_eq!(pool.drain(), undrained);
+                    undrained = 0;
+                }
+                SlabOp::Drop(_) => {}
+            }
+            for (ticket, bytes) in &out {
+                prop_assert_eq!(ticket.as_slice(), &bytes[..], "a page changed under its ticket");
+            }
+            prop_assert_eq!(pool.available(), PAGES - out.len() - undrained);
+        }
+        let stats = pool.stats();
+        prop_assert_eq!((stats.rejected, stats.lost), (0, 0));
+    }
+}
