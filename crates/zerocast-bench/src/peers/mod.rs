@@ -31,68 +31,46 @@ impl Payload for u64 {
     }
 }
 
+/// A message of a sequence number and `FIELDS` more words, each derived from
+/// it so that a torn or mixed-up message is caught in debug builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Record<const FIELDS: usize> {
+    seq: u64,
+    fields: [u64; FIELDS],
+}
+
 /// A 64-byte message: a cache line of fields.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C, align(8))]
-pub struct Struct64 {
-    seq: u64,
-    fields: [u64; 7],
-}
-
-impl Payload for Struct64 {
-    const NAME: &'static str = "struct64";
-    fn make(seq: u64) -> Self {
-        Struct64 {
-            seq,
-            fields: [seq ^ 0x5a5a; 7],
-        }
-    }
-    fn seq(&self) -> u64 {
-        debug_assert_eq!(self.fields[6], self.seq ^ 0x5a5a);
-        self.seq
-    }
-}
-
+pub type Struct64 = Record<7>;
 /// AimDB's telemetry record and command: 24 bytes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
-pub struct Record24 {
-    seq: u64,
-    fields: [u64; 2],
-}
-
-impl Payload for Record24 {
-    const NAME: &'static str = "rec24";
-    fn make(seq: u64) -> Self {
-        Record24 {
-            seq,
-            fields: [seq ^ 0x5a5a; 2],
-        }
-    }
-    fn seq(&self) -> u64 {
-        debug_assert_eq!(self.fields[1], self.seq ^ 0x5a5a);
-        self.seq
-    }
-}
-
+pub type Record24 = Record<2>;
 /// AimDB's state record: 40 bytes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
-pub struct Record40 {
-    seq: u64,
-    fields: [u64; 4],
+pub type Record40 = Record<4>;
+
+impl<const FIELDS: usize> Default for Record<FIELDS> {
+    fn default() -> Self {
+        Self {
+            seq: 0,
+            fields: [0; FIELDS],
+        }
+    }
 }
 
-impl Payload for Record40 {
-    const NAME: &'static str = "rec40";
+impl<const FIELDS: usize> Payload for Record<FIELDS> {
+    const NAME: &'static str = match FIELDS {
+        2 => "rec24",
+        4 => "rec40",
+        7 => "struct64",
+        _ => "record",
+    };
     fn make(seq: u64) -> Self {
-        Record40 {
+        Record {
             seq,
-            fields: [seq ^ 0x5a5a; 4],
+            fields: [seq ^ 0x5a5a; FIELDS],
         }
     }
     fn seq(&self) -> u64 {
-        debug_assert_eq!(self.fields[3], self.seq ^ 0x5a5a);
+        debug_assert!(self.fields.iter().all(|&f| f == self.seq ^ 0x5a5a));
         self.seq
     }
 }

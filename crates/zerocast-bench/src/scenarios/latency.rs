@@ -7,10 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::CAPACITY;
-use crate::harness::{
-    latency_histogram, Contender, Kind, RunConfig, Sample, Scenario, Size, FLOOR,
-};
+use super::{CAPACITY, LATENCY};
+use crate::harness::{latency_histogram, Contender, Kind, RunConfig, Sample, Scenario, FLOOR};
 use crate::peers::blocking::{self, Blocking};
 use crate::threads::spawn_pinned;
 
@@ -19,16 +17,7 @@ use crate::threads::spawn_pinned;
 const GAP: Duration = Duration::from_micros(20);
 
 pub(super) fn scenarios() -> Vec<Scenario> {
-    let quick = Size {
-        messages: 10_000,
-        b0_messages: 10_000,
-        warmup: 200,
-    };
-    let full = Size {
-        messages: 50_000,
-        b0_messages: 20_000,
-        warmup: 1_000,
-    };
+    let (quick, full) = LATENCY;
     vec![
         Scenario {
             name: "latency/oneway/u64",

@@ -27,6 +27,20 @@ pub(crate) const THROUGHPUT: (Size, Size) = (
     },
 );
 
+/// Sizes of the latency scenarios (one timed message at a time).
+pub(crate) const LATENCY: (Size, Size) = (
+    Size {
+        messages: 10_000,
+        b0_messages: 10_000,
+        warmup: 200,
+    },
+    Size {
+        messages: 50_000,
+        b0_messages: 20_000,
+        warmup: 1_000,
+    },
+);
+
 /// All scenarios, in report order.
 pub fn all() -> Vec<Scenario> {
     let mut all = Vec::new();

@@ -11,9 +11,9 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use super::latency::{latency_sample, now};
-use super::{CAPACITY, THROUGHPUT};
+use super::{CAPACITY, LATENCY, THROUGHPUT};
 use crate::harness::{
-    latency_histogram, warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario, Size,
+    latency_histogram, warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario,
 };
 use crate::peers::records::{
     AsyncBroadcast, Records, TokioBroadcast, TokioNotifySlot, TokioWatch, ZerocastBroadcast,
@@ -29,118 +29,99 @@ const NO_LATEST: &str = "no latest-value channel";
 const NOT_BROADCAST: &str = "each message reaches one receiver";
 
 pub(super) fn scenarios() -> Vec<Scenario> {
-    let latency_sizes = (
-        Size {
-            messages: 10_000,
-            b0_messages: 10_000,
-            warmup: 200,
-        },
-        Size {
-            messages: 50_000,
-            b0_messages: 20_000,
-            warmup: 1_000,
-        },
-    );
     vec![
-        Scenario {
-            name: "broadcast4/async/u64",
-            kind: Kind::Throughput,
-            quick: THROUGHPUT.0,
-            full: THROUGHPUT.1,
-            contenders: vec![
+        throughput(
+            "broadcast4/async/u64",
+            vec![
                 on_runtime::<ZerocastBroadcast>(4, BURST),
                 on_runtime::<TokioBroadcast>(4, BURST),
                 on_runtime::<AsyncBroadcast>(4, BURST),
                 Contender::not_applicable("flume", NOT_BROADCAST),
                 Contender::not_applicable("kanal", NOT_BROADCAST),
             ],
-        },
-        Scenario {
-            name: "watch/async/u64",
-            kind: Kind::Throughput,
-            quick: THROUGHPUT.0,
-            full: THROUGHPUT.1,
-            contenders: vec![
+        ),
+        throughput(
+            "watch/async/u64",
+            vec![
                 on_runtime::<ZerocastWatch>(1, 1),
                 on_runtime::<TokioWatch>(1, 1),
                 Contender::not_applicable("async-broadcast", NO_LATEST),
                 Contender::not_applicable("flume", NO_LATEST),
                 Contender::not_applicable("kanal", NO_LATEST),
             ],
-        },
-        Scenario {
-            name: "watch/poll/u64",
-            kind: Kind::Throughput,
-            quick: THROUGHPUT.0,
-            full: THROUGHPUT.1,
-            contenders: vec![polled::<ZerocastWatch>(), polled::<TokioWatch>()],
-        },
-        Scenario {
-            name: "mailbox/poll/u64",
-            kind: Kind::Throughput,
-            quick: THROUGHPUT.0,
-            full: THROUGHPUT.1,
-            contenders: vec![
+        ),
+        throughput(
+            "watch/poll/u64",
+            vec![polled::<ZerocastWatch>(), polled::<TokioWatch>()],
+        ),
+        throughput(
+            "mailbox/poll/u64",
+            vec![
                 polled::<ZerocastMailbox>(),
                 polled::<TokioWatch>(),
                 polled::<TokioNotifySlot>(),
             ],
-        },
-        Scenario {
-            name: "broadcast1/poll/u64",
-            kind: Kind::Throughput,
-            quick: THROUGHPUT.0,
-            full: THROUGHPUT.1,
-            contenders: vec![
+        ),
+        throughput(
+            "broadcast1/poll/u64",
+            vec![
                 polled::<ZerocastBroadcast>(),
                 polled::<TokioBroadcast>(),
                 polled::<AsyncBroadcast>(),
             ],
-        },
-        Scenario {
-            name: "mailbox/async/u64",
-            kind: Kind::Throughput,
-            quick: THROUGHPUT.0,
-            full: THROUGHPUT.1,
-            contenders: vec![
+        ),
+        throughput(
+            "mailbox/async/u64",
+            vec![
                 on_runtime::<ZerocastMailbox>(1, 1),
                 on_runtime::<TokioWatch>(1, 1),
                 on_runtime::<TokioNotifySlot>(1, 1),
             ],
-        },
-        Scenario {
-            name: "aimdb/telemetry/broadcast/rec24",
-            kind: Kind::Latency,
-            quick: latency_sizes.0,
-            full: latency_sizes.1,
-            contenders: vec![
+        ),
+        one_way(
+            "aimdb/telemetry/broadcast/rec24",
+            vec![
                 latency::<Record24, ZerocastBroadcast>(),
                 latency::<Record24, TokioBroadcast>(),
                 latency::<Record24, AsyncBroadcast>(),
             ],
-        },
-        Scenario {
-            name: "aimdb/state/watch/rec40",
-            kind: Kind::Latency,
-            quick: latency_sizes.0,
-            full: latency_sizes.1,
-            contenders: vec![
+        ),
+        one_way(
+            "aimdb/state/watch/rec40",
+            vec![
                 latency::<Record40, ZerocastWatch>(),
                 latency::<Record40, TokioWatch>(),
             ],
-        },
-        Scenario {
-            name: "aimdb/command/mailbox/rec24",
-            kind: Kind::Latency,
-            quick: latency_sizes.0,
-            full: latency_sizes.1,
-            contenders: vec![
+        ),
+        one_way(
+            "aimdb/command/mailbox/rec24",
+            vec![
                 latency::<Record24, ZerocastMailbox>(),
                 latency::<Record24, TokioWatch>(),
                 latency::<Record24, TokioNotifySlot>(),
             ],
-        },
+        ),
     ]
+}
+
+fn throughput(name: &'static str, contenders: Vec<Contender>) -> Scenario {
+    Scenario {
+        name,
+        kind: Kind::Throughput,
+        quick: THROUGHPUT.0,
+        full: THROUGHPUT.1,
+        contenders,
+    }
+}
+
+fn one_way(name: &'static str, contenders: Vec<Contender>) -> Scenario {
+    Scenario {
+        name,
+        kind: Kind::Latency,
+        quick: LATENCY.0,
+        full: LATENCY.1,
+        contenders,
+    }
 }
 
 fn latency<P: Payload, R: Records<P>>() -> Contender {
