@@ -13,7 +13,8 @@
 //! | [`broadcast`] | lossy fan-out: the sender never waits, a receiver that falls a ring behind is told `Lagged(n)` (feature `alloc`) |
 //! | [`watch`] | the latest value, read in place, `changed().await` (feature `alloc`) |
 //! | [`mailbox`] | one slot, overwritten; the replaced value is handed back (feature `alloc`) |
-//! | [`pool`] | [`pool::ObjectPool`]: `N` values in place, lent through a guard that returns them (`no_std`, no heap) |
+//! | [`pool`] | [`pool::ObjectPool`]: `N` values in place, lent through a guard that returns them (`no_std`, no heap); slab, scratch and [`pool::BufferPool`] with refcounted [`pool::Packet`]s (feature `alloc`) |
+//! | [`io`] | [`io::Framer`]: a byte stream into [`pool::Packet`]s, length-prefixed, checked (feature `alloc`) |
 //! | [`reader`] | [`reader::BufferReader`], one object-safe poll interface over broadcast, watch and mailbox, and [`reader::Reader`] |
 //!
 //! The crate is `#![no_std]`; feature `alloc` adds the heap-backed
@@ -46,6 +47,8 @@ mod test_util;
 
 #[cfg(feature = "alloc")]
 pub mod broadcast;
+#[cfg(feature = "alloc")]
+pub mod io;
 #[cfg(feature = "alloc")]
 mod lock;
 #[cfg(feature = "alloc")]

@@ -1,6 +1,7 @@
 //! Two tiny locks for the buffers whose slots are overwritten in place
-//! (broadcast, watch, mailbox). Each guards a few instructions — a move or a
-//! clone of one value — never a wake-up, and never allocates.
+//! (broadcast, watch, mailbox) and for the buffer pool's free list. Each
+//! guards a few instructions — a move, a clone of one value, a short copy of
+//! indices — never a wake-up, and never allocates.
 
 mod rw;
 mod spin;

@@ -4,11 +4,14 @@
 //! |---|---|
 //! | [`ObjectPool`] | `N` values in place (`no_std`, no heap), one thread; returned when the [`Pooled`] guard drops |
 //! | [`SlabPool`] | per-core fixed pages; payloads cross threads as [`SlabTicket`]s that go home through a bounded return queue on drop (feature `alloc`) |
+//! | [`BufferPool`] | fixed byte buffers with per-thread caches ([`LocalPool`]), async FIFO waiting, and refcounted [`Packet`]s that cross threads as [`SendPacket`]s (feature `alloc`) |
 //! | [`Scratch`] | a bump arena for scratch bytes, reset at the end of each scope; slices cannot leave the scope (feature `alloc`) |
 //!
 //! A pooled value can only come back through its guard, so a foreign value can
 //! never be "released" into a pool, and a value can never be handed out twice.
 
+#[cfg(feature = "alloc")]
+mod buffer;
 mod object;
 #[cfg(feature = "alloc")]
 mod queue;
@@ -17,6 +20,11 @@ mod scratch;
 #[cfg(feature = "alloc")]
 mod slab;
 
+#[cfg(feature = "alloc")]
+pub use buffer::{
+    Acquire, Buffer, BufferPool, BufferPoolBuilder, BufferPoolStats, LocalPool, Packet,
+    SendPacket,
+};
 pub use object::{ObjectPool, Pooled};
 #[cfg(feature = "alloc")]
 pub use scratch::{Arena, Scratch, ScratchError};

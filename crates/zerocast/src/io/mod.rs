@@ -1,0 +1,26 @@
+//! Bytes in and out of pooled buffers: [`Framer`] turns a byte stream into
+//! [`Packet`](crate::pool::Packet)s (feature `alloc`).
+//!
+//! # Wire format
+//!
+//! Every frame is a 4-byte header followed by its payload:
+//!
+//! | bytes | meaning |
+//! |---|---|
+//! | 0..3 | payload length, unsigned 24-bit **little-endian** (0 to 16 MiB − 1) |
+//! | 3 | check byte: `0xA5 ^ b0 ^ b1 ^ b2` |
+//! | 4.. | payload |
+//!
+//! The check byte lets a reader tell a corrupt or desynchronised stream
+//! ([`FrameError::CorruptHeader`]) from a well-formed frame that is merely
+//! too large for it ([`FrameError::TooLarge`]). [`encode_header`] writes a
+//! header.
+
+mod framer;
+mod header;
+
+pub use framer::{FrameError, Framer};
+pub use header::{encode_header, HEADER_LEN, MAX_FRAME_LEN};
+
+#[cfg(all(test, feature = "std", not(zerocast_loom)))]
+mod tests;

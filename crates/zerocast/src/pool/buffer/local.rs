@@ -1,0 +1,392 @@
+//! [`LocalPool`], a thread's handle on a [`BufferPool`](super::BufferPool), and
+//! [`Buffer`], an acquired buffer being written.
+
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::sync::Arc;
+use core::cell::{Cell, UnsafeCell};
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+
+use super::{Acquire, BufferPool, Packet, Shared};
+
+/// A thread's handle on a [`BufferPool`]: a cache of free buffers and this
+/// thread's packet counts, both allocated by
+/// [`BufferPool::register`](super::BufferPool::register).
+///
+/// `!Send`: it is one thread's state. Clone it to share it between tasks of
+/// the same thread; buffers and packets keep it alive. When the last clone,
+/// buffer and packet are gone, cached buffers go back to the shared list.
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// let pool = zerocast::pool::BufferPool::new(256, 2);
+/// let local = pool.register();
+/// let mut buf = local.acquire().await;
+/// buf[..2].copy_from_slice(b"hi");
+/// let packet = buf.freeze(2);
+/// assert_eq!(&packet[..], b"hi");
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct LocalPool {
+    pub(super) local: Rc<Local>,
+}
+
+/// One thread's state.
+pub(super) struct Local {
+    pub(super) shared: Arc<Shared>,
+    /// Per buffer: this thread's [`Buffer`]s and [`Packet`]s of it. Non-zero
+    /// means this thread holds one owner unit of the buffer.
+    counts: Box<[Cell<u32>]>,
+    /// Free buffers kept by this thread. Reached only through `cache()`,
+    /// which no method holds across a call out of this module.
+    cache: UnsafeCell<Cache>,
+}
+
+struct Cache {
+    slots: Box<[u32]>,
+    len: usize,
+}
+
+impl LocalPool {
+    pub(super) fn new(shared: Arc<Shared>) -> Self {
+        let count = shared.owners.len();
+        let cache = Cache {
+            slots: alloc::vec![0; shared.cache].into_boxed_slice(),
+            len: 0,
+        };
+        Self {
+            local: Rc::new(Local {
+                shared,
+                counts: (0..count).map(|_| Cell::new(0)).collect(),
+                cache: UnsafeCell::new(cache),
+            }),
+        }
+    }
+
+    /// A free buffer, or `None` if none is free (or waiters are queued ahead
+    /// of this call). From this thread's cache when it has one; otherwise
+    /// the cache is refilled with a batch in one lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::BufferPool::new(64, 1);
+    /// let local = pool.register();
+    /// let held = local.try_acquire().unwrap();
+    /// assert!(local.try_acquire().is_none());
+    /// drop(held);
+    /// assert!(local.try_acquire().is_some());
+    /// ```
+    #[inline]
+    pub fn try_acquire(&self) -> Option<Buffer> {
+        let index = match self.local.pop_cached() {
+            Some(index) => index,
+            None => self.local.refill()?,
+        };
+        Some(self.adopt(index))
+    }
+
+    /// Waits for a free buffer. Waiters are served in FIFO order; waiting
+    /// allocates nothing (the queue node lives in the future).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a buffer granted to a future dropped before it completes
+    /// goes to the next waiter (or back to the pool).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let pool = zerocast::pool::BufferPool::new(64, 1);
+    /// let local = pool.register();
+    /// let buf = local.acquire().await;
+    /// assert_eq!(buf.remaining(), 64);
+    /// # });
+    /// ```
+    pub fn acquire(&self) -> Acquire<'_> {
+        Acquire::new(self)
+    }
+
+    /// Returns this thread's cached free buffers to the shared list, where
+    /// other threads (and waiters) can get them.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::BufferPool::builder(64, 8).cache(4).build();
+    /// let local = pool.register();
+    /// drop(local.try_acquire()); // the cache now holds 2 buffers
+    /// assert_eq!(local.cached(), 2);
+    /// local.spill();
+    /// assert_eq!(pool.stats().shared_free, 8);
+    /// ```
+    pub fn spill(&self) {
+        self.local.spill_all();
+    }
+
+    /// Free buffers in this thread's cache.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let local = zerocast::pool::BufferPool::new(64, 8).register();
+    /// assert_eq!(local.cached(), 0);
+    /// ```
+    pub fn cached(&self) -> usize {
+        self.local.cache().len
+    }
+
+    /// The pool this handle draws from.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let local = zerocast::pool::BufferPool::new(64, 8).register();
+    /// assert_eq!(local.pool().buffer_size(), 64);
+    /// ```
+    pub fn pool(&self) -> BufferPool {
+        BufferPool {
+            shared: self.local.shared.clone(),
+        }
+    }
+
+    /// Takes a free buffer (owner unit already 1) as this thread's.
+    #[inline]
+    pub(super) fn adopt(&self, index: u32) -> Buffer {
+        debug_assert_eq!(self.local.count(index), 0);
+        self.local.counts[index as usize].set(1);
+        Buffer {
+            local: self.local.clone(),
+            index,
+            frozen: 0,
+        }
+    }
+}
+
+impl fmt::Debug for LocalPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalPool")
+            .field("cached", &self.cached())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Local {
+    #[allow(clippy::mut_from_ref)]
+    #[inline]
+    fn cache(&self) -> &mut Cache {
+        // SAFETY: `Local` is `!Sync` (reached through an `Rc`), and no caller
+        // keeps this reference across a call that could reach `cache()` again.
+        unsafe { &mut *self.cache.get() }
+    }
+
+    #[inline]
+    fn pop_cached(&self) -> Option<u32> {
+        let cache = self.cache();
+        cache.len = cache.len.checked_sub(1)?;
+        Some(cache.slots[cache.len])
+    }
+
+    /// Refills the (empty) cache with up to half its capacity and takes one.
+    #[cold]
+    fn refill(&self) -> Option<u32> {
+        let cache = self.cache();
+        let half = (cache.slots.len() / 2).max(1);
+        let got = self.shared.take_batch(&mut cache.slots[..half]);
+        cache.len = got.checked_sub(1)?;
+        Some(cache.slots[cache.len])
+    }
+
+    fn spill_all(&self) {
+        let cache = self.cache();
+        let len = core::mem::take(&mut cache.len);
+        self.shared.release_batch(&cache.slots[..len]);
+    }
+
+    #[inline]
+    pub(super) fn count(&self, index: u32) -> u32 {
+        self.counts[index as usize].get()
+    }
+
+    #[inline]
+    pub(super) fn set_count(&self, index: u32, count: u32) {
+        self.counts[index as usize].set(count);
+    }
+
+    /// One more buffer or packet of `index` on this thread.
+    #[inline]
+    pub(super) fn add_ref(&self, index: u32) {
+        let cell = &self.counts[index as usize];
+        cell.set(cell.get() + 1);
+    }
+
+    /// One fewer; the last gives up this thread's owner unit, and the last
+    /// unit recycles the buffer.
+    #[inline]
+    pub(super) fn drop_ref(&self, index: u32) {
+        let cell = &self.counts[index as usize];
+        let count = cell.get() - 1;
+        cell.set(count);
+        if count == 0 && self.shared.unown(index) {
+            self.recycle(index);
+        }
+    }
+
+    /// A buffer without owners: to a waiter if one is queued, else to the
+    /// cache, spilling half of a full cache.
+    #[inline]
+    fn recycle(&self, index: u32) {
+        if self.shared.has_waiters() {
+            self.shared.release(index);
+            return;
+        }
+        let cache = self.cache();
+        if cache.len == cache.slots.len() {
+            let half = (cache.len / 2).max(1);
+            cache.len -= half;
+            self.shared
+                .release_batch(&cache.slots[cache.len..cache.len + half]);
+        }
+        cache.slots[cache.len] = index;
+        cache.len += 1;
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        debug_assert!(self.counts.iter().all(|c| c.get() == 0));
+        self.spill_all();
+    }
+}
+
+/// An acquired buffer, writable beyond the part already frozen into
+/// [`Packet`]s. Dereferences to that writable part.
+///
+/// `!Send`, not `Clone`: one writer. When it and every packet of it are
+/// gone, the buffer goes back to the pool.
+///
+/// # Examples
+///
+/// ```
+/// let local = zerocast::pool::BufferPool::new(16, 1).register();
+/// let mut buf = local.try_acquire().unwrap();
+/// buf[..3].copy_from_slice(b"abc");
+/// let abc = buf.freeze(3);
+/// buf[..2].copy_from_slice(b"de");
+/// let de = buf.freeze(2);
+/// assert_eq!((&abc[..], &de[..]), (&b"abc"[..], &b"de"[..]));
+/// assert_eq!(buf.remaining(), 11);
+/// ```
+pub struct Buffer {
+    local: Rc<Local>,
+    index: u32,
+    /// Bytes `..frozen` belong to packets and are never written again.
+    frozen: u32,
+}
+
+impl Buffer {
+    /// Bytes still writable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let local = zerocast::pool::BufferPool::new(16, 1).register();
+    /// assert_eq!(local.try_acquire().unwrap().remaining(), 16);
+    /// ```
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.local.shared.buffer_size - self.frozen as usize
+    }
+
+    /// The first `len` writable bytes as a [`Packet`]; the writable part then
+    /// starts after them.
+    ///
+    /// # Panics
+    ///
+    /// If `len > self.remaining()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let local = zerocast::pool::BufferPool::new(16, 1).register();
+    /// let mut buf = local.try_acquire().unwrap();
+    /// buf[0] = 7;
+    /// assert_eq!(&buf.freeze(1)[..], &[7]);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn freeze(&mut self, len: usize) -> Packet {
+        let offset = self.frozen;
+        self.skip(len);
+        self.local.add_ref(self.index);
+        Packet::from_parts(self.local.clone(), self.index, offset, len as u32)
+    }
+
+    /// Discards the first `len` writable bytes (they are never handed out).
+    ///
+    /// # Panics
+    ///
+    /// If `len > self.remaining()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let local = zerocast::pool::BufferPool::new(16, 1).register();
+    /// let mut buf = local.try_acquire().unwrap();
+    /// buf.skip(4);
+    /// assert_eq!(buf.remaining(), 12);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn skip(&mut self, len: usize) {
+        assert!(
+            len <= self.remaining(),
+            "Buffer: {len} bytes asked, {} remain",
+            self.remaining()
+        );
+        self.frozen += len as u32;
+    }
+}
+
+impl Deref for Buffer {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        let ptr = self.local.shared.ptr(self.index, self.frozen as usize);
+        // SAFETY: bytes `frozen..` of this buffer are reached only through this
+        // `Buffer` (packets cover `..frozen`; the buffer is out of the pool);
+        // `UnsafeCell<u8>` has the layout of `u8`.
+        unsafe { core::slice::from_raw_parts(ptr, self.remaining()) }
+    }
+}
+
+impl DerefMut for Buffer {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut [u8] {
+        let ptr = self.local.shared.ptr(self.index, self.frozen as usize);
+        // SAFETY: as in `deref`, and `&mut self` makes this the only access.
+        unsafe { core::slice::from_raw_parts_mut(ptr, self.remaining()) }
+    }
+}
+
+impl Drop for Buffer {
+    #[inline]
+    fn drop(&mut self) {
+        self.local.drop_ref(self.index);
+    }
+}
+
+impl fmt::Debug for Buffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Buffer")
+            .field("index", &self.index)
+            .field("remaining", &self.remaining())
+            .finish()
+    }
+}

@@ -1,0 +1,350 @@
+//! [`Packet`], a refcounted slice of a pooled buffer, and [`SendPacket`], the
+//! form in which it crosses threads.
+
+use alloc::rc::Rc;
+use alloc::sync::Arc;
+use core::fmt;
+use core::mem::ManuallyDrop;
+use core::ops::Deref;
+
+use super::local::Local;
+use super::{LocalPool, Shared};
+use crate::sync::Ordering;
+
+/// A read-only, refcounted slice of a pooled buffer. Several packets can
+/// share one buffer; the buffer goes back to the pool when the last of them
+/// (and the [`Buffer`](super::Buffer) that wrote it) is dropped.
+///
+/// Cloning costs about what cloning an `Rc` does: the count is this
+/// thread's, so `Packet` is `!Send`. To move one to another thread, use
+/// [`send`](Self::send) and [`SendPacket::receive`].
+///
+/// # Examples
+///
+/// ```
+/// let local = zerocast::pool::BufferPool::new(64, 1).register();
+/// let mut buf = local.try_acquire().unwrap();
+/// buf[..11].copy_from_slice(b"hello world");
+/// let mut packet = buf.freeze(11);
+/// let hello = packet.split_to(5);
+/// packet.advance(1);
+/// assert_eq!((&hello[..], &packet[..]), (&b"hello"[..], &b"world"[..]));
+/// ```
+pub struct Packet {
+    local: Rc<Local>,
+    index: u32,
+    offset: u32,
+    len: u32,
+}
+
+/// A [`Packet`] on its way to another thread: `Send` and `Sync`, readable
+/// anywhere. [`receive`](Self::receive) turns it back into a `Packet` on the
+/// thread that gets it; dropping it anywhere releases its share of the
+/// buffer.
+///
+/// # Examples
+///
+/// ```
+/// let pool = zerocast::pool::BufferPool::new(64, 1);
+/// let local = pool.register();
+/// let mut buf = local.try_acquire().unwrap();
+/// buf[..4].copy_from_slice(b"ping");
+/// let sent = buf.freeze(4).send();
+/// let there = std::thread::spawn(move || {
+///     let local = pool.register();
+///     let packet = sent.receive(&local).unwrap();
+///     packet.to_vec()
+/// });
+/// assert_eq!(there.join().unwrap(), b"ping");
+/// ```
+pub struct SendPacket {
+    shared: Arc<Shared>,
+    index: u32,
+    offset: u32,
+    len: u32,
+}
+
+impl Packet {
+    #[inline]
+    pub(super) fn from_parts(local: Rc<Local>, index: u32, offset: u32, len: u32) -> Self {
+        Self {
+            local,
+            index,
+            offset,
+            len,
+        }
+    }
+
+    /// The first `at` bytes as a new packet; `self` keeps the rest.
+    ///
+    /// # Panics
+    ///
+    /// If `at > self.len()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let local = zerocast::pool::BufferPool::new(8, 1).register();
+    /// # let mut buf = local.try_acquire().unwrap();
+    /// # buf[..4].copy_from_slice(b"abcd");
+    /// let mut p = buf.freeze(4);
+    /// assert_eq!(&p.split_to(1)[..], b"a");
+    /// assert_eq!(&p[..], b"bcd");
+    /// ```
+    #[track_caller]
+    pub fn split_to(&mut self, at: usize) -> Packet {
+        self.check(at);
+        let head = self.share(self.offset, at as u32);
+        self.offset += at as u32;
+        self.len -= at as u32;
+        head
+    }
+
+    /// The bytes from `at` on as a new packet; `self` keeps the first `at`.
+    ///
+    /// # Panics
+    ///
+    /// If `at > self.len()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let local = zerocast::pool::BufferPool::new(8, 1).register();
+    /// # let mut buf = local.try_acquire().unwrap();
+    /// # buf[..4].copy_from_slice(b"abcd");
+    /// let mut p = buf.freeze(4);
+    /// assert_eq!(&p.split_off(3)[..], b"d");
+    /// assert_eq!(&p[..], b"abc");
+    /// ```
+    #[track_caller]
+    pub fn split_off(&mut self, at: usize) -> Packet {
+        self.check(at);
+        let tail = self.share(self.offset + at as u32, self.len - at as u32);
+        self.len = at as u32;
+        tail
+    }
+
+    /// Drops the first `n` bytes from this packet's view.
+    ///
+    /// # Panics
+    ///
+    /// If `n > self.len()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let local = zerocast::pool::BufferPool::new(8, 1).register();
+    /// # let mut buf = local.try_acquire().unwrap();
+    /// # buf[..4].copy_from_slice(b"abcd");
+    /// let mut p = buf.freeze(4);
+    /// p.advance(2);
+    /// assert_eq!(&p[..], b"cd");
+    /// ```
+    #[track_caller]
+    pub fn advance(&mut self, n: usize) {
+        self.check(n);
+        self.offset += n as u32;
+        self.len -= n as u32;
+    }
+
+    /// Keeps the first `len` bytes (no effect if the packet is shorter).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let local = zerocast::pool::BufferPool::new(8, 1).register();
+    /// # let mut buf = local.try_acquire().unwrap();
+    /// # buf[..4].copy_from_slice(b"abcd");
+    /// let mut p = buf.freeze(4);
+    /// p.truncate(1);
+    /// assert_eq!(&p[..], b"a");
+    /// ```
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len as u32);
+    }
+
+    /// This packet in a `Send` form for another thread. If this is the
+    /// thread's last reference to the buffer, its share moves with it (no
+    /// atomic); otherwise the buffer gains one owner (one atomic add).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # let local = zerocast::pool::BufferPool::new(8, 1).register();
+    /// # let mut buf = local.try_acquire().unwrap();
+    /// # buf[0] = 1;
+    /// let sent = buf.freeze(1).send();
+    /// assert_eq!(&sent[..], &[1]);
+    /// ```
+    pub fn send(self) -> SendPacket {
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; its `Rc` is moved
+        // out exactly once, here.
+        let local = unsafe { core::ptr::read(&this.local) };
+        let count = local.count(this.index);
+        if count == 1 {
+            // This thread's unit goes with the packet.
+            local.set_count(this.index, 0);
+        } else {
+            local.set_count(this.index, count - 1);
+            // Relaxed: the caller holds a unit, as with `Arc::clone`.
+            local.shared.owners[this.index as usize].fetch_add(1, Ordering::Relaxed);
+        }
+        SendPacket {
+            shared: local.shared.clone(),
+            index: this.index,
+            offset: this.offset,
+            len: this.len,
+        }
+    }
+
+    #[track_caller]
+    fn check(&self, at: usize) {
+        assert!(
+            at <= self.len as usize,
+            "Packet: index {at} out of range for length {}",
+            self.len
+        );
+    }
+
+    fn share(&self, offset: u32, len: u32) -> Packet {
+        self.local.add_ref(self.index);
+        Packet::from_parts(self.local.clone(), self.index, offset, len)
+    }
+}
+
+impl Deref for Packet {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        let ptr = self.local.shared.ptr(self.index, self.offset as usize);
+        // SAFETY: a packet's bytes were frozen before it was made and are never
+        // written while any packet of the buffer lives; `UnsafeCell<u8>` has
+        // the layout of `u8`.
+        unsafe { core::slice::from_raw_parts(ptr, self.len as usize) }
+    }
+}
+
+impl AsRef<[u8]> for Packet {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Clone for Packet {
+    #[inline]
+    fn clone(&self) -> Self {
+        self.share(self.offset, self.len)
+    }
+}
+
+impl Drop for Packet {
+    #[inline]
+    fn drop(&mut self) {
+        self.local.drop_ref(self.index);
+    }
+}
+
+impl fmt::Debug for Packet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Packet")
+            .field("index", &self.index)
+            .field("offset", &self.offset)
+            .field("len", &self.len)
+            .finish()
+    }
+}
+
+impl PartialEq for Packet {
+    fn eq(&self, other: &Self) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl Eq for Packet {}
+
+impl SendPacket {
+    /// This packet as a [`Packet`] of the receiving thread's `local` handle,
+    /// or `Err(self)` if `local` belongs to another pool.
+    ///
+    /// # Errors
+    ///
+    /// `Err(self)` when `local` is not a handle of this packet's pool.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::pool::BufferPool;
+    ///
+    /// let pool = BufferPool::new(8, 1);
+    /// let local = pool.register();
+    /// let sent = local.try_acquire().unwrap().freeze(0).send();
+    /// let other = BufferPool::new(8, 1).register();
+    /// let sent = sent.receive(&other).unwrap_err();
+    /// assert!(sent.receive(&local).is_ok());
+    /// ```
+    pub fn receive(self, local: &LocalPool) -> Result<Packet, SendPacket> {
+        let local = &local.local;
+        if !Arc::ptr_eq(&self.shared, &local.shared) {
+            return Err(self);
+        }
+        let this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; its `Arc` is moved
+        // out exactly once, here (and dropped: `local` holds another).
+        drop(unsafe { core::ptr::read(&this.shared) });
+        let count = local.count(this.index);
+        if count == 0 {
+            // The packet's unit becomes this thread's.
+            local.set_count(this.index, 1);
+        } else {
+            local.set_count(this.index, count + 1);
+            // This thread already holds a unit, so this never reaches zero.
+            // Release: the last unit's Acquire load then sees this thread's
+            // reads of the buffer as done.
+            local.shared.owners[this.index as usize].fetch_sub(1, Ordering::Release);
+        }
+        Ok(Packet::from_parts(
+            local.clone(),
+            this.index,
+            this.offset,
+            this.len,
+        ))
+    }
+}
+
+impl Deref for SendPacket {
+    type Target = [u8];
+
+    #[inline]
+    fn deref(&self) -> &[u8] {
+        let ptr = self.shared.ptr(self.index, self.offset as usize);
+        // SAFETY: as for `Packet`: these bytes were frozen before the packet
+        // was made, and no one writes them while it lives.
+        unsafe { core::slice::from_raw_parts(ptr, self.len as usize) }
+    }
+}
+
+impl AsRef<[u8]> for SendPacket {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl Drop for SendPacket {
+    fn drop(&mut self) {
+        if self.shared.unown(self.index) {
+            self.shared.release(self.index);
+        }
+    }
+}
+
+impl fmt::Debug for SendPacket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendPacket")
+            .field("index", &self.index)
+            .field("offset", &self.offset)
+            .field("len", &self.len)
+            .finish()
+    }
+}
