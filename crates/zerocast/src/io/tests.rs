@@ -76,7 +76,12 @@ fn a_too_large_frame_and_a_corrupt_header_are_told_apart_and_stick() {
     let mut bytes = wire(&[b"ok"]);
     bytes.extend_from_slice(&[9, 0, 0, 0]);
     let err = frame_all(&mut framer, &bytes, 3).unwrap_err();
-    assert_eq!(err, FrameError::CorruptHeader { header: [9, 0, 0, 0] });
+    assert_eq!(
+        err,
+        FrameError::CorruptHeader {
+            header: [9, 0, 0, 0]
+        }
+    );
 }
 
 #[test]
@@ -112,9 +117,17 @@ fn errors_display_what_went_wrong() {
     use std::string::ToString;
     let cases = [
         (FrameError::TooLarge { len: 9, max: 8 }, "exceeds"),
-        (FrameError::CorruptHeader { header: [1, 2, 3, 4] }, "corrupt"),
+        (
+            FrameError::CorruptHeader {
+                header: [1, 2, 3, 4],
+            },
+            "corrupt",
+        ),
         (FrameError::Truncated { pending: 2 }, "ended"),
-        (FrameError::CommitOutOfBounds { len: 3, spare: 2 }, "committed"),
+        (
+            FrameError::CommitOutOfBounds { len: 3, spare: 2 },
+            "committed",
+        ),
         (FrameError::Exhausted, "no buffer"),
     ];
     for (error, text) in cases {

@@ -22,8 +22,7 @@ mod slab;
 
 #[cfg(feature = "alloc")]
 pub use buffer::{
-    Acquire, Buffer, BufferPool, BufferPoolBuilder, BufferPoolStats, LocalPool, Packet,
-    SendPacket,
+    Acquire, Buffer, BufferPool, BufferPoolBuilder, BufferPoolStats, LocalPool, Packet, SendPacket,
 };
 pub use object::{ObjectPool, Pooled};
 #[cfg(feature = "alloc")]

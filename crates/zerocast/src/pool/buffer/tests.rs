@@ -41,7 +41,10 @@ fn packets_split_advance_and_truncate_within_their_bytes() {
     let mut p = filled(&local, b"0123456789");
     let head = p.split_to(3);
     let tail = p.split_off(4);
-    assert_eq!((&head[..], &p[..], &tail[..]), (&b"012"[..], &b"3456"[..], &b"789"[..]));
+    assert_eq!(
+        (&head[..], &p[..], &tail[..]),
+        (&b"012"[..], &b"3456"[..], &b"789"[..])
+    );
     p.advance(1);
     p.truncate(2);
     p.truncate(10);
