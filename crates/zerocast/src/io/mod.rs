@@ -1,5 +1,8 @@
-//! Bytes in and out of pooled buffers: [`Framer`] turns a byte stream into
-//! [`Packet`](crate::pool::Packet)s (feature `alloc`).
+//! Bytes in and out of pooled buffers (feature `alloc`): [`Writer`]s pack
+//! messages into [`BufferPool`](crate::pool::BufferPool) buffers and hand
+//! them, a segment per buffer, to one [`WriteFlusher`] that writes many per
+//! call; [`Framer`] turns a byte stream back into
+//! [`Packet`](crate::pool::Packet)s.
 //!
 //! # Wire format
 //!
@@ -16,11 +19,15 @@
 //! too large for it ([`FrameError::TooLarge`]). [`encode_header`] writes a
 //! header.
 
+mod flusher;
 mod framer;
 mod header;
+mod writer;
 
+pub use flusher::{FlushQueue, WriteFlusher};
 pub use framer::{FrameError, Framer};
 pub use header::{encode_header, HEADER_LEN, MAX_FRAME_LEN};
+pub use writer::{WriteBuf, WriteError, Writer};
 
 #[cfg(all(test, feature = "std", not(zerocast_loom)))]
 mod tests;

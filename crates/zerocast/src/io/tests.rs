@@ -1,3 +1,5 @@
+use std::format;
+use std::task::{Context, Poll, Waker};
 use std::vec::Vec;
 
 use super::*;
@@ -139,4 +141,143 @@ fn errors_display_what_went_wrong() {
 #[should_panic(expected = "must fit")]
 fn a_maximum_that_cannot_fit_a_buffer_panics_at_construction() {
     let _ = Framer::new(BufferPool::new(16, 1).register(), 13);
+}
+
+fn frames_of(bytes: &[u8], max: usize) -> Vec<Vec<u8>> {
+    let local = BufferPool::new(max + HEADER_LEN, 8).register();
+    let mut framer = Framer::new(local, max);
+    let frames = frame_all(&mut framer, bytes, 4096).unwrap();
+    framer.finish().unwrap();
+    frames
+}
+
+#[test]
+fn writers_pack_frames_and_the_flusher_writes_them_in_order() {
+    let pool = BufferPool::builder(32, 8).cache(2).build();
+    let (mut flusher, queue) = WriteFlusher::new(2, 4);
+    let mut writer = queue.writer(&pool.register()).unwrap();
+    let mut expected = Vec::new();
+    let mut out = Vec::new();
+    for i in 0..100u8 {
+        let len = usize::from(i % 20);
+        let payload: Vec<u8> = (0..len as u8).map(|b| b ^ i).collect();
+        let mut frame = loop {
+            match writer.try_reserve_frame(len) {
+                Ok(frame) => break frame,
+                Err(WriteError::Backlog | WriteError::Exhausted) => {
+                    flusher.try_write_to(&mut out).unwrap();
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        frame.copy_from_slice(&payload);
+        if i % 2 == 0 {
+            assert_eq!(&frame.commit()[..], &payload[..]);
+        } else {
+            frame.finish();
+        }
+        expected.push(payload);
+        if i % 7 == 0 {
+            while writer.try_flush() == Err(WriteError::Backlog) {
+                flusher.try_write_to(&mut out).unwrap();
+            }
+        }
+    }
+    drop(writer);
+    drop(queue);
+    while flusher.try_write_to(&mut out).unwrap() > 0 {}
+    assert_eq!(frames_of(&out, 28), expected);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert_eq!(flusher.poll_ready(&mut cx), Poll::Ready(Err(crate::Closed)));
+    assert_eq!(
+        pool.stats().out,
+        pool.register().cached(),
+        "every buffer came back"
+    );
+}
+
+#[test]
+fn a_full_ring_is_backlog_and_loses_nothing() {
+    let pool = BufferPool::new(8, 8);
+    let (mut flusher, queue) = WriteFlusher::new(1, 1);
+    let mut writer = queue.writer(&pool.register()).unwrap();
+    writer.try_reserve(8).unwrap().copy_from_slice(b"aaaaaaaa");
+    writer.try_reserve(8).unwrap().copy_from_slice(b"bbbbbbbb"); // hands "a" over
+    assert_eq!(writer.try_reserve(1).unwrap_err(), WriteError::Backlog);
+    assert_eq!(writer.try_flush(), Err(WriteError::Backlog));
+    assert_eq!(writer.unflushed(), 8);
+    let mut out = Vec::new();
+    assert_eq!(flusher.try_write_to(&mut out).unwrap(), 8);
+    writer.try_flush().unwrap();
+    drop(writer); // uses the kept slot: nothing to hand over
+    flusher.try_write_to(&mut out).unwrap();
+    assert_eq!(out, b"aaaaaaaabbbbbbbb");
+}
+
+#[test]
+fn reservations_too_large_for_a_buffer_are_errors() {
+    let (_flusher, queue) = WriteFlusher::new(1, 2);
+    let mut writer = queue.writer(&BufferPool::new(16, 1).register()).unwrap();
+    assert_eq!(
+        writer.try_reserve_frame(13).unwrap_err(),
+        WriteError::TooLarge { len: 17, max: 16 }
+    );
+    assert_eq!(
+        writer.try_reserve_frame(MAX_FRAME_LEN + 1).unwrap_err(),
+        WriteError::TooLarge {
+            len: MAX_FRAME_LEN + 1 + HEADER_LEN,
+            max: 16
+        }
+    );
+    writer.try_reserve_frame(12).unwrap().finish();
+}
+
+#[test]
+fn a_dropped_flusher_is_closed_to_writers() {
+    let (flusher, queue) = WriteFlusher::new(1, 2);
+    let mut writer = queue.writer(&BufferPool::new(16, 2).register()).unwrap();
+    writer.try_reserve(4).unwrap().finish();
+    drop(flusher);
+    assert_eq!(writer.try_flush(), Err(WriteError::Closed));
+}
+
+#[test]
+fn async_writers_wait_for_the_flusher_and_for_buffers() {
+    let pool = BufferPool::new(8, 2);
+    let (mut flusher, queue) = WriteFlusher::new(1, 1);
+    let local = pool.register();
+    let writer = std::thread::spawn(move || {
+        let local = pool.register();
+        let mut writer = queue.writer(&local).unwrap();
+        futures_executor::block_on(async {
+            for i in 0..200u8 {
+                writer.reserve(8).await.unwrap().copy_from_slice(&[i; 8]);
+            }
+            writer.flush().await.unwrap();
+        });
+    });
+    let mut out = Vec::new();
+    while flusher.write_to_blocking(&mut out).unwrap() > 0 {}
+    writer.join().unwrap();
+    let expected: Vec<u8> = (0..200u8).flat_map(|i| [i; 8]).collect();
+    assert_eq!(out, expected);
+    drop(local);
+}
+
+#[test]
+fn the_drain_callback_sees_each_segment() {
+    let (mut flusher, queue) = WriteFlusher::new(2, 4);
+    let local = BufferPool::new(16, 4).register();
+    let mut a = queue.writer(&local).unwrap();
+    let mut b = queue.writer(&local).unwrap();
+    a.try_reserve(2).unwrap().copy_from_slice(b"a1");
+    b.try_reserve(2).unwrap().copy_from_slice(b"b1");
+    a.try_reserve(2).unwrap().copy_from_slice(b"a2");
+    a.try_flush().unwrap();
+    b.try_flush().unwrap();
+    let mut segments = Vec::new();
+    flusher.drain(|s| segments.push(s.to_vec()));
+    segments.sort();
+    assert_eq!(segments, [b"a1a2".to_vec(), b"b1".to_vec()]);
+    assert!(format!("{flusher:?}{queue:?}{a:?}").contains("Writer"));
 }

@@ -147,6 +147,42 @@ impl<'a, T> Consumer<'a, T> {
         }
     }
 
+    /// Polls for an item without taking it: `Ready(Ok(()))` when
+    /// [`try_pop`](Self::try_pop) will succeed, `Ready(Err(Closed))` when the
+    /// producer is gone and the ring drained, else registers `cx`'s waker (in
+    /// a reserved slot: no allocation) and returns `Pending`. For a consumer
+    /// that reads in place with [`read_chunk`](Self::read_chunk).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u8>(2);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(rx.poll_ready(&mut cx).is_pending());
+    /// tx.try_push(1).unwrap();
+    /// assert_eq!(rx.poll_ready(&mut cx), Poll::Ready(Ok(())));
+    /// assert_eq!(rx.len(), 1, "nothing was taken");
+    /// ```
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        if self.available() > 0 {
+            return Poll::Ready(Ok(()));
+        }
+        if self.drained_and_closed() {
+            return Poll::Ready(Err(Closed));
+        }
+        self.core().rx_wait.register(cx.waker());
+        // Check again: the producer may have published before we registered.
+        if self.available() > 0 {
+            Poll::Ready(Ok(()))
+        } else if self.drained_and_closed() {
+            Poll::Ready(Err(Closed))
+        } else {
+            Poll::Pending
+        }
+    }
+
     /// Takes the oldest item, waiting (without allocating) while the ring is empty.
     ///
     /// # Errors

@@ -121,10 +121,21 @@ impl<'a, T> Producer<'a, T> {
     /// succeed, `Ready(Err(Closed))` when the consumer is gone, else registers
     /// `cx`'s waker (in a reserved slot: no allocation) and returns `Pending`.
     pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        self.poll_free(cx, 1)
+    }
+
+    /// Room for `n` more items now.
+    #[inline]
+    pub(crate) fn has_free(&mut self, n: usize) -> bool {
+        self.free_for(n) >= n
+    }
+
+    /// As [`poll_ready`](Self::poll_ready), for room for `n` items.
+    pub(crate) fn poll_free(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<Result<(), Closed>> {
         if self.core().is_closed(RX_CLOSED) {
             return Poll::Ready(Err(Closed));
         }
-        if self.free() > 0 {
+        if self.free_for(n) >= n {
             return Poll::Ready(Ok(()));
         }
         self.core().tx_wait.register(cx.waker());
@@ -132,7 +143,7 @@ impl<'a, T> Producer<'a, T> {
         if self.core().is_closed(RX_CLOSED) {
             return Poll::Ready(Err(Closed));
         }
-        if self.free() > 0 {
+        if self.free_for(n) >= n {
             return Poll::Ready(Ok(()));
         }
         Poll::Pending

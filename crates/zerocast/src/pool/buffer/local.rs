@@ -118,12 +118,12 @@ impl LocalPool {
     /// # Examples
     ///
     /// ```
-    /// let pool = zerocast::pool::BufferPool::builder(64, 8).cache(4).build();
+    /// let pool = zerocast::pool::BufferPool::builder(64, 16).cache(4).build();
     /// let local = pool.register();
     /// drop(local.try_acquire()); // the cache now holds 2 buffers
     /// assert_eq!(local.cached(), 2);
     /// local.spill();
-    /// assert_eq!(pool.stats().shared_free, 8);
+    /// assert_eq!(pool.stats().shared_free, 16);
     /// ```
     pub fn spill(&self) {
         self.local.spill_all();
@@ -350,6 +350,45 @@ impl Buffer {
             self.remaining()
         );
         self.frozen += len as u32;
+    }
+}
+
+impl Buffer {
+    /// Bytes frozen so far (the writable part starts here).
+    #[inline]
+    pub(crate) fn frozen(&self) -> usize {
+        self.frozen as usize
+    }
+
+    /// A packet of the frozen bytes `offset..offset + len`.
+    ///
+    /// # Panics
+    ///
+    /// If those bytes are not all frozen.
+    #[inline]
+    pub(crate) fn frozen_packet(&self, offset: usize, len: usize) -> Packet {
+        assert!(
+            offset + len <= self.frozen as usize,
+            "Buffer: bytes not frozen"
+        );
+        self.local.add_ref(self.index);
+        Packet::from_parts(self.local.clone(), self.index, offset as u32, len as u32)
+    }
+
+    /// Grows `packet`, a packet of this buffer, by the `len` frozen bytes that
+    /// follow it.
+    ///
+    /// # Panics
+    ///
+    /// If `packet` is not of this buffer or those bytes are not all frozen.
+    #[inline]
+    pub(crate) fn extend_packet(&self, packet: &mut Packet, len: usize) {
+        let (index, end) = packet.position();
+        assert!(
+            index == self.index && end + len <= self.frozen as usize,
+            "Buffer: bytes not frozen"
+        );
+        packet.grow(len);
     }
 }
 

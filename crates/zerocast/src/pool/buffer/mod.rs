@@ -227,9 +227,10 @@ impl fmt::Debug for BufferPool {
 }
 
 impl BufferPoolBuilder {
-    /// How many free buffers each [`LocalPool`] may keep (default 32; at
-    /// least 1). An empty cache refills with half of this, a full one spills
-    /// half.
+    /// How many free buffers each [`LocalPool`] may keep (default 32). An
+    /// empty cache refills with half of this, a full one spills half. Capped
+    /// at a quarter of the pool (at least 1), so one thread cannot take the
+    /// whole pool into its cache.
     ///
     /// # Examples
     ///
@@ -238,7 +239,7 @@ impl BufferPoolBuilder {
     /// # drop(pool);
     /// ```
     pub fn cache(mut self, cache: usize) -> Self {
-        self.cache = cache.max(1);
+        self.cache = cache;
         self
     }
 
@@ -277,7 +278,7 @@ impl BufferPoolBuilder {
         BufferPool {
             shared: Arc::new(Shared {
                 buffer_size,
-                cache,
+                cache: cache.min(count / 4).max(1),
                 bytes: super::zeroed_cells(total),
                 owners: (0..count).map(|_| AtomicUsize::new(1)).collect(),
                 free: SpinLock::new(Free::new(count)),

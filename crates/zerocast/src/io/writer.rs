@@ -1,0 +1,540 @@
+//! [`Writer`]: packs messages into pooled buffers and hands filled segments
+//! to a [`WriteFlusher`](super::WriteFlusher).
+
+use alloc::sync::Arc;
+use core::fmt;
+use core::future::poll_fn;
+use core::ops::{Deref, DerefMut};
+
+use super::flusher::Queue;
+use super::header::{encode_header, HEADER_LEN};
+use crate::pool::SendPacket;
+use crate::pool::{Buffer, LocalPool, Packet};
+use crate::spsc::Producer;
+use crate::{Closed, TrySendError};
+
+/// Why a [`Writer`] could not reserve or flush.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteError {
+    /// The message (with its header, for a frame) is larger than a buffer.
+    TooLarge {
+        /// The bytes asked for.
+        len: usize,
+        /// The most one buffer holds.
+        max: usize,
+    },
+    /// No buffer is free (try again, or use the `async` form, which waits).
+    Exhausted,
+    /// The writer's ring to the flusher is full: the flusher is behind (try
+    /// again, or use the `async` form, which waits). Nothing was lost.
+    Backlog,
+    /// The [`WriteFlusher`](super::WriteFlusher) is gone.
+    Closed,
+    /// As many writers as the flusher was made for are alive.
+    NoWriterSlot,
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            WriteError::TooLarge { len, max } => {
+                write!(f, "a {len}-byte reservation exceeds the {max}-byte buffer")
+            }
+            WriteError::Exhausted => f.write_str("no buffer free for the writer"),
+            WriteError::Backlog => f.write_str("the flusher is behind: its ring is full"),
+            WriteError::Closed => f.write_str("the flusher is gone"),
+            WriteError::NoWriterSlot => f.write_str("every writer slot is taken"),
+        }
+    }
+}
+
+impl core::error::Error for WriteError {}
+
+/// Packs messages contiguously into pooled buffers; [`flush`](Self::flush)
+/// hands what was written to the [`WriteFlusher`](super::WriteFlusher) as
+/// one segment per buffer, so one write can carry many messages.
+///
+/// One writer per thread (it is `!Send`, and takes `&mut self`): made by
+/// [`FlushQueue::writer`](super::FlushQueue::writer). A reservation larger
+/// than a buffer is [`WriteError::TooLarge`], never a panic.
+///
+/// **Flush cadence** is the caller's: explicitly with
+/// [`flush`](Self::flush) / [`try_flush`](Self::try_flush), by size with
+/// [`flush_at`](Self::flush_at), or on a timer by calling `flush` from one. A
+/// buffer that fills is handed over at once (it can take no more messages),
+/// and a dropped writer hands over what it wrote.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::io::{Framer, WriteFlusher};
+/// use zerocast::pool::BufferPool;
+///
+/// let pool = BufferPool::new(256, 8);
+/// let local = pool.register();
+/// let (mut flusher, queue) = WriteFlusher::new(1, 8);
+/// let mut writer = queue.writer(&local)?;
+/// let mut frame = writer.try_reserve_frame(5)?;
+/// frame.copy_from_slice(b"hello");
+/// let sent: zerocast::pool::Packet = frame.commit(); // also usable locally
+/// assert_eq!(&sent[..], b"hello");
+/// writer.try_flush()?;
+///
+/// let mut wire = Vec::new();
+/// flusher.try_write_to(&mut wire).unwrap();
+/// let mut framer = Framer::new(pool.register(), 252);
+/// framer.try_write_buf().unwrap()[..wire.len()].copy_from_slice(&wire);
+/// framer.commit(wire.len()).unwrap();
+/// assert_eq!(&framer.next_frame().unwrap().unwrap()[..], b"hello");
+/// # Ok::<(), zerocast::io::WriteError>(())
+/// ```
+pub struct Writer {
+    local: LocalPool,
+    queue: Arc<Queue>,
+    slot: usize,
+    /// This writer's ring to the flusher; `None` only while dropping.
+    ring: Option<Producer<'static, SendPacket>>,
+    /// The buffer being filled.
+    buf: Option<Buffer>,
+    /// The bytes committed into `buf` and not yet handed over: always the
+    /// tail of `buf`'s frozen part.
+    segment: Option<Packet>,
+    /// Hand the segment over once it holds this many bytes.
+    flush_at: usize,
+}
+
+/// Space reserved by a [`Writer`]: dereferences to the message's bytes.
+/// Committed when dropped (or by [`commit`](Self::commit), which also
+/// returns it as a [`Packet`]); [`discard`](Self::discard) gives it up.
+pub struct WriteBuf<'a> {
+    writer: &'a mut Writer,
+    header: usize,
+    len: usize,
+}
+
+impl Writer {
+    pub(super) fn new(
+        local: LocalPool,
+        queue: Arc<Queue>,
+        slot: usize,
+        ring: Producer<'static, SendPacket>,
+    ) -> Self {
+        Self {
+            local,
+            queue,
+            slot,
+            ring: Some(ring),
+            buf: None,
+            segment: None,
+            flush_at: usize::MAX,
+        }
+    }
+
+    /// Reserves `len` bytes for a message, taking a fresh buffer if the
+    /// current one is too full.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::TooLarge`] if `len` exceeds a buffer;
+    /// [`WriteError::Backlog`] or [`WriteError::Exhausted`] if a fresh buffer
+    /// is needed and the flusher is behind or no buffer is free (nothing is
+    /// lost; try again); [`WriteError::Closed`] if the flusher is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::io::{WriteError, WriteFlusher};
+    ///
+    /// let (_flusher, queue) = WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(8, 1).register())?;
+    /// assert_eq!(
+    ///     writer.try_reserve(9).unwrap_err(),
+    ///     WriteError::TooLarge { len: 9, max: 8 }
+    /// );
+    /// writer.try_reserve(8)?.finish();
+    /// assert_eq!(writer.try_reserve(1).unwrap_err(), WriteError::Exhausted);
+    /// # Ok::<(), WriteError>(())
+    /// ```
+    pub fn try_reserve(&mut self, len: usize) -> Result<WriteBuf<'_>, WriteError> {
+        self.try_make_room(len)?;
+        Ok(self.reserved(0, len))
+    }
+
+    /// As [`try_reserve`](Self::try_reserve), for a frame: the 4-byte header
+    /// of the [wire format](super) is written before the `len` payload
+    /// bytes, and [`WriteBuf::commit`] returns the payload.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_reserve`](Self::try_reserve), counting the header, and
+    /// [`WriteError::TooLarge`] above [`MAX_FRAME_LEN`](super::MAX_FRAME_LEN).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register())?;
+    /// let mut frame = writer.try_reserve_frame(2)?;
+    /// frame.copy_from_slice(b"hi");
+    /// assert_eq!(&frame.commit()[..], b"hi");
+    /// # Ok::<(), zerocast::io::WriteError>(())
+    /// ```
+    pub fn try_reserve_frame(&mut self, len: usize) -> Result<WriteBuf<'_>, WriteError> {
+        let header = self.frame_header(len)?;
+        self.try_make_room(HEADER_LEN + len)?;
+        Ok(self.reserved_frame(header, len))
+    }
+
+    /// As [`try_reserve`](Self::try_reserve), waiting (without allocating)
+    /// for the flusher or for a free buffer.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::TooLarge`] or [`WriteError::Closed`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: a fresh buffer is only taken in the poll that completes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register()).unwrap();
+    /// writer.reserve(3).await.unwrap().copy_from_slice(b"abc");
+    /// # });
+    /// ```
+    pub async fn reserve(&mut self, len: usize) -> Result<WriteBuf<'_>, WriteError> {
+        self.make_room(len).await?;
+        Ok(self.reserved(0, len))
+    }
+
+    /// As [`try_reserve_frame`](Self::try_reserve_frame), waiting (without
+    /// allocating) for the flusher or for a free buffer.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::TooLarge`] or [`WriteError::Closed`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`reserve`](Self::reserve).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register()).unwrap();
+    /// writer.reserve_frame(1).await.unwrap().finish();
+    /// # });
+    /// ```
+    pub async fn reserve_frame(&mut self, len: usize) -> Result<WriteBuf<'_>, WriteError> {
+        let header = self.frame_header(len)?;
+        self.make_room(HEADER_LEN + len).await?;
+        Ok(self.reserved_frame(header, len))
+    }
+
+    /// Hands what was committed since the last hand-over to the flusher.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::Backlog`] if the flusher is behind (the bytes stay
+    /// with the writer; try again), [`WriteError::Closed`] if it is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register())?;
+    /// writer.try_reserve(1)?.finish();
+    /// assert_eq!(writer.unflushed(), 1);
+    /// writer.try_flush()?;
+    /// assert_eq!(writer.unflushed(), 0);
+    /// # Ok::<(), zerocast::io::WriteError>(())
+    /// ```
+    pub fn try_flush(&mut self) -> Result<(), WriteError> {
+        if self.segment.is_none() {
+            return Ok(());
+        }
+        if !self.ring_mut().has_free(2) {
+            return Err(WriteError::Backlog);
+        }
+        self.hand_over()
+    }
+
+    /// As [`try_flush`](Self::try_flush), waiting (without allocating) while
+    /// the flusher is behind.
+    ///
+    /// # Errors
+    ///
+    /// [`WriteError::Closed`] if the flusher is gone.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the bytes stay with the writer until the poll that
+    /// hands them over.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register()).unwrap();
+    /// writer.reserve(1).await.unwrap().finish();
+    /// writer.flush().await.unwrap();
+    /// # });
+    /// ```
+    pub async fn flush(&mut self) -> Result<(), WriteError> {
+        if self.segment.is_none() {
+            return Ok(());
+        }
+        self.wait_for_ring().await?;
+        self.hand_over()
+    }
+
+    /// Hands the segment over by itself once it holds `bytes` bytes (checked
+    /// at each commit; a full ring leaves it for the next commit or flush).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register())?;
+    /// writer.flush_at(2);
+    /// writer.try_reserve(1)?.finish();
+    /// writer.try_reserve(1)?.finish();
+    /// assert_eq!(writer.unflushed(), 0);
+    /// # Ok::<(), zerocast::io::WriteError>(())
+    /// ```
+    pub fn flush_at(&mut self, bytes: usize) {
+        self.flush_at = bytes;
+    }
+
+    /// Bytes committed and not yet handed to the flusher.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register())?;
+    /// assert_eq!(writer.unflushed(), 0);
+    /// # Ok::<(), zerocast::io::WriteError>(())
+    /// ```
+    pub fn unflushed(&self) -> usize {
+        self.segment.as_ref().map_or(0, |s| s.len())
+    }
+
+    fn ring_mut(&mut self) -> &mut Producer<'static, SendPacket> {
+        self.ring.as_mut().expect("a live writer has its ring")
+    }
+
+    fn frame_header(&self, len: usize) -> Result<[u8; HEADER_LEN], WriteError> {
+        encode_header(len).ok_or(WriteError::TooLarge {
+            len: HEADER_LEN.saturating_add(len),
+            max: self.local.pool().buffer_size(),
+        })
+    }
+
+    /// Whether `len` bytes fit the current buffer; an error if they never
+    /// will.
+    fn fits(&self, len: usize) -> Result<bool, WriteError> {
+        let max = self.local.pool().buffer_size();
+        if len > max {
+            return Err(WriteError::TooLarge { len, max });
+        }
+        Ok(self.buf.as_ref().is_some_and(|b| b.remaining() >= len))
+    }
+
+    fn try_make_room(&mut self, len: usize) -> Result<(), WriteError> {
+        if self.fits(len)? {
+            return Ok(());
+        }
+        self.try_flush()?;
+        self.buf = None;
+        self.buf = Some(self.local.try_acquire().ok_or(WriteError::Exhausted)?);
+        Ok(())
+    }
+
+    async fn make_room(&mut self, len: usize) -> Result<(), WriteError> {
+        if self.fits(len)? {
+            return Ok(());
+        }
+        self.flush().await?;
+        self.buf = None;
+        let fresh = self.local.acquire().await;
+        self.buf = Some(fresh);
+        Ok(())
+    }
+
+    /// Waits for room for a segment, keeping the ring's last slot for drop.
+    async fn wait_for_ring(&mut self) -> Result<(), WriteError> {
+        let ring = self.ring_mut();
+        poll_fn(|cx| ring.poll_free(cx, 2))
+            .await
+            .map_err(|Closed| WriteError::Closed)
+    }
+
+    /// Pushes the segment (the caller made sure there is room).
+    fn hand_over(&mut self) -> Result<(), WriteError> {
+        let Some(segment) = self.segment.take() else {
+            return Ok(());
+        };
+        match self.ring_mut().try_push(segment.send()) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Closed(_)) => Err(WriteError::Closed),
+            Err(TrySendError::Full(_)) => unreachable!("room was checked"),
+        }
+    }
+
+    fn reserved(&mut self, header: usize, len: usize) -> WriteBuf<'_> {
+        WriteBuf {
+            writer: self,
+            header,
+            len,
+        }
+    }
+
+    fn reserved_frame(&mut self, header: [u8; HEADER_LEN], len: usize) -> WriteBuf<'_> {
+        if let Some(buf) = self.buf.as_mut() {
+            buf[..HEADER_LEN].copy_from_slice(&header);
+        }
+        self.reserved(HEADER_LEN, len)
+    }
+
+    /// Freezes the reserved bytes into the segment.
+    fn commit(&mut self, header: usize, len: usize, packet: bool) -> Option<Packet> {
+        let buf = self.buf.as_mut()?;
+        let start = buf.frozen();
+        buf.skip(header);
+        let packet = if packet {
+            Some(buf.freeze(len))
+        } else {
+            buf.skip(len);
+            None
+        };
+        match self.segment.as_mut() {
+            Some(segment) => buf.extend_packet(segment, header + len),
+            None => self.segment = Some(buf.frozen_packet(start, header + len)),
+        }
+        if self.unflushed() >= self.flush_at {
+            // A full ring leaves the bytes for the next commit or flush.
+            let _ = self.try_flush();
+        }
+        packet
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let Some(mut ring) = self.ring.take() else {
+            return;
+        };
+        if let Some(segment) = self.segment.take() {
+            // The ring's last slot is kept for this push; it fails only if
+            // the flusher is gone, and then there is no one to write to.
+            let _ = ring.try_push(segment.send());
+        }
+        self.queue.slots[self.slot].with(|slot| *slot = Some(ring));
+        self.queue.remove_handle();
+    }
+}
+
+impl fmt::Debug for Writer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Writer")
+            .field("slot", &self.slot)
+            .field("unflushed", &self.unflushed())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WriteBuf<'_> {
+    /// Commits the message and returns it as a [`Packet`] (for a frame, its
+    /// payload), to use locally as well.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register())?;
+    /// let mut buf = writer.try_reserve(2)?;
+    /// buf.copy_from_slice(b"ok");
+    /// assert_eq!(&buf.commit()[..], b"ok");
+    /// # Ok::<(), zerocast::io::WriteError>(())
+    /// ```
+    pub fn commit(mut self) -> Packet {
+        let len = core::mem::take(&mut self.len);
+        let header = core::mem::take(&mut self.header);
+        self.writer
+            .commit(header, len, true)
+            .expect("a reservation holds a buffer")
+    }
+
+    /// Commits the message without making a [`Packet`] of it (as dropping
+    /// the `WriteBuf` does).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register())?;
+    /// writer.try_reserve(2)?.finish();
+    /// assert_eq!(writer.unflushed(), 2);
+    /// # Ok::<(), zerocast::io::WriteError>(())
+    /// ```
+    pub fn finish(self) {}
+
+    /// Gives the reservation up: nothing is committed, and the bytes are
+    /// reused by the next reservation.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register())?;
+    /// writer.try_reserve(2)?.discard();
+    /// assert_eq!(writer.unflushed(), 0);
+    /// # Ok::<(), zerocast::io::WriteError>(())
+    /// ```
+    pub fn discard(mut self) {
+        self.len = usize::MAX;
+    }
+}
+
+/// Commits unless the reservation was committed or discarded (`len` is then
+/// 0 with no header, or `usize::MAX`).
+impl Drop for WriteBuf<'_> {
+    fn drop(&mut self) {
+        if self.len != usize::MAX && (self.len, self.header) != (0, 0) {
+            self.writer.commit(self.header, self.len, false);
+        }
+    }
+}
+
+impl Deref for WriteBuf<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.writer.buf {
+            Some(buf) => &buf[self.header..self.header + self.len],
+            None => &[],
+        }
+    }
+}
+
+impl DerefMut for WriteBuf<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        match &mut self.writer.buf {
+            Some(buf) => &mut buf[self.header..self.header + self.len],
+            None => &mut [],
+        }
+    }
+}
+
+impl fmt::Debug for WriteBuf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WriteBuf").field("len", &self.len).finish()
+    }
+}
