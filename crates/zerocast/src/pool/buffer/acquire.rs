@@ -91,7 +91,7 @@ impl Future for Acquire<'_> {
         match step {
             Step::Got(index, _unused) => {
                 this.registered = false;
-                Poll::Ready(this.local.adopt(index))
+                Poll::Ready(this.local.adopt_taken(index))
             }
             Step::Wait(_replaced) => {
                 if !this.registered {

@@ -9,6 +9,7 @@ use core::fmt;
 use core::ops::{Deref, DerefMut};
 
 use super::{Acquire, BufferPool, Packet, Shared};
+use crate::sync::Ordering;
 
 /// A thread's handle on a [`BufferPool`]: a cache of free buffers and this
 /// thread's packet counts, both allocated by
@@ -38,6 +39,8 @@ pub struct LocalPool {
 /// One thread's state.
 pub(super) struct Local {
     pub(super) shared: Arc<Shared>,
+    /// This handle's id, unique in its pool.
+    id: usize,
     /// Per buffer: this thread's [`Buffer`]s and [`Packet`]s of it. Non-zero
     /// means this thread holds one owner unit of the buffer.
     counts: Box<[Cell<u32>]>,
@@ -60,6 +63,7 @@ impl LocalPool {
         };
         Self {
             local: Rc::new(Local {
+                id: shared.next_id.fetch_add(1, Ordering::Relaxed),
                 shared,
                 counts: (0..count).map(|_| Cell::new(0)).collect(),
                 cache: UnsafeCell::new(cache),
@@ -155,6 +159,13 @@ impl LocalPool {
         }
     }
 
+    /// Takes a buffer straight off the shared list (a waiter's grant) as
+    /// this thread's.
+    pub(super) fn adopt_taken(&self, index: u32) -> Buffer {
+        self.local.shared.mark_taken(index, self.local.id);
+        self.adopt(index)
+    }
+
     /// Takes a free buffer (owner unit already 1) as this thread's.
     #[inline]
     pub(super) fn adopt(&self, index: u32) -> Buffer {
@@ -197,7 +208,7 @@ impl Local {
     fn refill(&self) -> Option<u32> {
         let cache = self.cache();
         let half = (cache.slots.len() / 2).max(1);
-        let got = self.shared.take_batch(&mut cache.slots[..half]);
+        let got = self.shared.take_batch(&mut cache.slots[..half], self.id);
         cache.len = got.checked_sub(1)?;
         Some(cache.slots[cache.len])
     }
@@ -237,11 +248,12 @@ impl Local {
         }
     }
 
-    /// A buffer without owners: to a waiter if one is queued, else to the
-    /// cache, spilling half of a full cache.
+    /// A buffer without owners: to a waiter if one is queued, or if this
+    /// thread did not take it, to the shared list; else to the cache,
+    /// spilling half of a full cache.
     #[inline]
     fn recycle(&self, index: u32) {
-        if self.shared.has_waiters() {
+        if self.shared.has_waiters() || !self.shared.taken_by(index, self.id) {
             self.shared.release(index);
             return;
         }

@@ -14,11 +14,13 @@
 //!   which allocates its state once) keeps up to `cache` free buffers. Acquire
 //!   and release use the cache and touch no shared atomic; an empty cache is
 //!   refilled with half its capacity in one lock, a full one spills half.
-//!   While a task waits for a buffer, releases skip the cache and go straight
-//!   to the longest waiter, so cached buffers never starve a waiter on
-//!   another thread. Buffers sitting in another thread's cache are not seen
-//!   by a waiter until that thread releases, spills ([`LocalPool::spill`]) or
-//!   drops its last handle.
+//!   A thread's cache takes back only buffers that thread took off the shared
+//!   list; a buffer freed on another thread (a consumer's) goes straight back
+//!   to the shared list, so consumers never hoard. While a task waits for a
+//!   buffer, every release skips the cache and goes to the longest waiter.
+//!   Buffers already in a thread's cache (at most a quarter of the pool) are
+//!   not seen by a waiter until that thread releases, spills
+//!   ([`LocalPool::spill`]) or drops its last handle.
 //! - **Refcounts.** A buffer is *owned* by a number of units (`owners`, one
 //!   atomic per buffer): each thread holding [`Packet`]s of it counts one unit,
 //!   with a plain per-thread count for its packets, so cloning and dropping a
@@ -120,6 +122,13 @@ struct Shared {
     /// `SendPacket`s in flight). One while the buffer is free, so that the
     /// thread that acquires it holds the one unit without writing here.
     owners: Box<[AtomicUsize]>,
+    /// Per buffer: the id of the [`LocalPool`] that last took it from the
+    /// shared list. Only that thread's cache takes it back; any other thread
+    /// returns it to the shared list, so a thread that only frees buffers
+    /// (a consumer) never hoards them.
+    takers: Box<[AtomicUsize]>,
+    /// The next [`LocalPool`] id.
+    next_id: AtomicUsize,
     /// Free indices and waiters.
     free: SpinLock<Free>,
     /// Waiters queued now: read without the lock by releasing threads, which
@@ -281,6 +290,8 @@ impl BufferPoolBuilder {
                 cache: cache.min(count / 4).max(1),
                 bytes: super::zeroed_cells(total),
                 owners: (0..count).map(|_| AtomicUsize::new(1)).collect(),
+                takers: (0..count).map(|_| AtomicUsize::new(usize::MAX)).collect(),
+                next_id: AtomicUsize::new(0),
                 free: SpinLock::new(Free::new(count)),
                 waiting: AtomicUsize::new(0),
                 waits: AtomicUsize::new(0),
@@ -327,10 +338,29 @@ impl Shared {
         self.waiting.load(Ordering::Relaxed) != 0
     }
 
-    /// Takes up to `max` free indices into `out` (for a cache refill), unless
-    /// a waiter is queued (waiters are served first). Returns how many.
-    fn take_batch(&self, out: &mut [u32]) -> usize {
-        self.free.with(|free| free.take_batch(out))
+    /// Takes up to `out.len()` free indices into `out` for the handle
+    /// `taker`, unless a waiter is queued (waiters are served first).
+    /// Returns how many.
+    fn take_batch(&self, out: &mut [u32], taker: usize) -> usize {
+        let got = self.free.with(|free| free.take_batch(out));
+        for &index in &out[..got] {
+            self.mark_taken(index, taker);
+        }
+        got
+    }
+
+    /// Records that handle `taker` took buffer `index` off the shared list.
+    /// Relaxed: read only by threads that later hold a unit of the buffer,
+    /// handed to them with release/acquire.
+    #[inline]
+    fn mark_taken(&self, index: u32, taker: usize) {
+        self.takers[index as usize].store(taker, Ordering::Relaxed);
+    }
+
+    /// Whether handle `id` took buffer `index` off the shared list last.
+    #[inline]
+    fn taken_by(&self, index: u32, id: usize) -> bool {
+        self.takers[index as usize].load(Ordering::Relaxed) == id
     }
 
     /// Returns `index` (now without owners): to the longest waiter, or to the

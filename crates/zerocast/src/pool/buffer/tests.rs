@@ -231,3 +231,21 @@ fn debug_output_names_the_types() {
     assert!(format!("{:?}", local.acquire()).contains("Acquire"));
     assert!(format!("{:?}", p.send()).contains("SendPacket"));
 }
+
+#[test]
+fn a_thread_that_only_frees_buffers_does_not_cache_them() {
+    let pool = BufferPool::builder(8, 8).cache(2).build();
+    let producer = pool.register();
+    let consumer = pool.register();
+    let sent = filled(&producer, b"x").send();
+    let p = sent.receive(&consumer).unwrap();
+    drop(p);
+    assert_eq!(
+        consumer.cached(),
+        0,
+        "not its buffer: back to the shared list"
+    );
+    let mine = filled(&consumer, b"y");
+    drop(mine);
+    assert_eq!(consumer.cached(), 1, "its own buffer: back to its cache");
+}

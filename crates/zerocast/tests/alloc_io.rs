@@ -1,0 +1,240 @@
+//! Zero allocations, proven, for the buffer pool and I/O path:
+//! `pool::BufferPool` acquire and release (the cache refilling and spilling,
+//! and a waiter that is `Pending`, woken and then served), `Packet` clone,
+//! split, drop, send and receive (on one thread and across threads),
+//! `io::Writer` reserve, commit and flush, `io::WriteFlusher` vectored writes,
+//! and `io::Framer` framing — each after a warm-up, under `zerocast-alloc`'s
+//! counter.
+#![cfg(not(zerocast_loom))]
+
+mod common;
+
+use std::future::Future;
+use std::io::{self, Write};
+use std::pin::pin;
+use std::sync::{Arc, Barrier};
+use std::task::{Context, Poll};
+
+use common::WakeCount;
+use zerocast::io::{encode_header, FrameError, Framer, WriteError, WriteFlusher};
+use zerocast::pool::{BufferPool, SendPacket};
+use zerocast::spsc;
+use zerocast_alloc::{assert_no_alloc, count_allocs, AllocStats};
+
+const N: u64 = 10_000;
+
+static WAKES: WakeCount = WakeCount::new();
+
+/// A sink that checks nothing and keeps nothing: counts bytes and calls.
+#[derive(Default)]
+struct CountingSink {
+    bytes: usize,
+    writes: usize,
+}
+
+impl Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writes += 1;
+        self.bytes += buf.len();
+        Ok(buf.len())
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.writes += 1;
+        let n = bufs.iter().map(|b| b.len()).sum::<usize>();
+        self.bytes += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn buffer_pool_acquire_release_and_packets_allocate_nothing() {
+    let pool = BufferPool::builder(1033, 64).cache(8).build();
+    let local = pool.register();
+    let run = || {
+        for i in 0..N {
+            // Enough at once to refill and spill the cache of 8.
+            let mut held: [_; 12] = std::array::from_fn(|_| local.try_acquire().unwrap());
+            let buf = &mut held[(i % 12) as usize];
+            buf[..4].copy_from_slice(&(i as u32).to_le_bytes());
+            let mut packet = buf.freeze(4);
+            let copy = packet.clone();
+            let head = packet.split_to(2);
+            packet.advance(1);
+            packet.truncate(1);
+            let back = copy.send().receive(&local).unwrap();
+            assert_eq!(&back[..], &(i as u32).to_le_bytes());
+            drop((head, packet, back, held));
+        }
+        assert!(local.try_acquire().is_some());
+    };
+    run();
+    assert_no_alloc(run);
+    assert_eq!(pool.stats().out, local.cached());
+}
+
+#[test]
+fn buffer_pool_pending_wake_ready_and_cancel_allocate_nothing() {
+    let pool = BufferPool::builder(64, 1).cache(1).build();
+    let local = pool.register();
+    let waker = WAKES.waker();
+    let round = || {
+        let held = local.try_acquire().unwrap();
+        let mut cx = Context::from_waker(&waker);
+        let before = WAKES.get();
+        let mut first = pin!(local.acquire());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        {
+            // A second waiter, cancelled while queued.
+            let mut second = pin!(local.acquire());
+            assert!(second.as_mut().poll(&mut cx).is_pending());
+        }
+        drop(held);
+        assert_eq!(WAKES.get(), before + 1, "the release wakes the waiter");
+        let Poll::Ready(buf) = first.as_mut().poll(&mut cx) else {
+            panic!("the waiter was granted the buffer");
+        };
+        drop(buf);
+    };
+    for _ in 0..100 {
+        round();
+    }
+    assert_no_alloc(|| {
+        for _ in 0..N {
+            round();
+        }
+    });
+}
+
+#[test]
+fn packets_freed_on_another_thread_wake_a_waiting_acquire_without_allocating() {
+    // Two buffers: the sender keeps waiting (parked) for the receiver to free
+    // one, and the receiver's frees go back to the shared list, waking it.
+    let pool = BufferPool::builder(256, 2).cache(1).build();
+    let (mut tx, mut rx) = spsc::channel::<SendPacket>(8);
+    let counted = Arc::new(Barrier::new(2));
+    let there = {
+        let (pool, counted) = (pool.clone(), counted.clone());
+        std::thread::spawn(move || {
+            let local = pool.register();
+            let mut read = |n: u64| {
+                for i in 0..n {
+                    let p = rx.pop_blocking().unwrap().receive(&local).unwrap();
+                    let copy = p.clone();
+                    assert_eq!((p[0], copy[1]), (i as u8, !(i as u8)));
+                } // both dropped: the buffer goes back to the shared list
+            };
+            read(1_000);
+            let ((), stats) = count_allocs(|| read(N));
+            counted.wait();
+            stats
+        })
+    };
+    let local = pool.register();
+    let mut send = |n: u64| {
+        for i in 0..n {
+            let mut buf = futures_executor::block_on(local.acquire());
+            buf[..2].copy_from_slice(&[i as u8, !(i as u8)]);
+            tx.push_blocking(buf.freeze(2).send()).unwrap();
+        }
+    };
+    send(1_000);
+    let waits_before = pool.stats().waits;
+    let ((), stats) = count_allocs(|| send(N));
+    counted.wait();
+    assert_eq!(stats, AllocStats::ZERO);
+    assert_eq!(there.join().unwrap(), AllocStats::ZERO);
+    assert!(pool.stats().waits > waits_before, "the sender did wait");
+}
+
+#[test]
+fn writer_reserve_commit_flush_and_vectored_writes_allocate_nothing() {
+    let pool = BufferPool::new(4096, 32);
+    let local = pool.register();
+    let (mut flusher, queue) = WriteFlusher::new(2, 8);
+    let mut writer = queue.writer(&local).unwrap();
+    let mut sink = CountingSink::default();
+    let mut run = |n: u64| {
+        for i in 0..n {
+            let len = 16 + (i % 200) as usize;
+            let mut frame = loop {
+                match writer.try_reserve_frame(len) {
+                    Ok(frame) => break frame,
+                    Err(WriteError::Backlog) => {
+                        flusher.try_write_to(&mut sink).unwrap();
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            };
+            frame[0] = i as u8;
+            if i % 3 == 0 {
+                assert_eq!(frame.commit()[0], i as u8);
+            } else {
+                drop(frame); // commits
+            }
+            if i % 64 == 0 {
+                while writer.try_flush() == Err(WriteError::Backlog) {
+                    flusher.try_write_to(&mut sink).unwrap();
+                }
+                flusher.try_write_to(&mut sink).unwrap();
+            }
+        }
+    };
+    run(1_000);
+    let ((), stats) = count_allocs(|| run(N));
+    assert_eq!(stats, AllocStats::ZERO);
+    assert!(sink.bytes > 0 && sink.writes > 0);
+}
+
+#[test]
+fn framing_relocation_and_bad_input_allocate_nothing() {
+    let local = BufferPool::builder(1024, 16).cache(4).build().register();
+    let mut framer = Framer::new(local.clone(), 1020);
+    // A stream of frames of 0..=300 bytes, fed in 700-byte reads, so frames
+    // span reads and buffers.
+    let mut wire = Vec::new();
+    for len in 0..=300usize {
+        wire.extend_from_slice(&encode_header(len).unwrap());
+        wire.extend((0..len).map(|i| (i ^ len) as u8));
+    }
+    let mut run = || {
+        let mut frames = 0;
+        for mut chunk in wire.chunks(700) {
+            while !chunk.is_empty() {
+                let staging = framer.try_write_buf().unwrap();
+                let n = staging.len().min(chunk.len());
+                staging[..n].copy_from_slice(&chunk[..n]);
+                framer.commit(n).unwrap();
+                chunk = &chunk[n..];
+                while let Some(p) = framer.next_frame().unwrap() {
+                    assert_eq!(p.len(), frames);
+                    frames += 1;
+                }
+            }
+        }
+        framer.finish().unwrap();
+        assert_eq!(frames, 301);
+        // Bad input: a corrupt header, reported without allocating.
+        let mut bad = Framer::new(local.clone(), 1020);
+        bad.try_write_buf().unwrap()[..4].copy_from_slice(&[1, 2, 3, 4]);
+        bad.commit(4).unwrap();
+        assert!(matches!(
+            bad.next_frame(),
+            Err(FrameError::CorruptHeader { .. })
+        ));
+        assert!(matches!(
+            bad.commit(2000),
+            Err(FrameError::CommitOutOfBounds { .. })
+        ));
+    };
+    run();
+    assert_no_alloc(|| {
+        for _ in 0..100 {
+            run();
+        }
+    });
+}
