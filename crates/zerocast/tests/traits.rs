@@ -3,8 +3,11 @@
 //! `!Sync` type sent away) are compile-fail tests in `tests/ui`.
 #![cfg(not(zerocast_loom))]
 
+use zerocast::io::{FlushQueue, FrameError, Framer, WriteError, WriteFlusher};
 use zerocast::multicast::{Publish, Publisher, Recv, RecvGuard, RecvRef, Subscriber};
-use zerocast::pool::{ObjectPool, Scratch, SlabPool, SlabTicket};
+use zerocast::pool::{
+    Buffer, BufferPool, ObjectPool, Packet, Scratch, SendPacket, SlabPool, SlabTicket,
+};
 use zerocast::reader::{Lagged, Reader};
 use zerocast::ring::EventRing;
 use zerocast::spsc::{Consumer, Pop, Producer, Push, ReadChunk, Storage, WriteChunk};
@@ -93,4 +96,22 @@ fn an_object_pool_moves_between_threads_but_is_not_shared() {
     send::<SlabPool>();
     send::<SlabTicket>();
     sync::<SlabTicket>();
+}
+
+#[test]
+fn buffer_pool_handles_cross_threads_only_where_sound() {
+    send::<BufferPool>();
+    sync::<BufferPool>();
+    send::<SendPacket>();
+    sync::<SendPacket>();
+    send::<FlushQueue>();
+    sync::<FlushQueue>();
+    send::<WriteFlusher>();
+    unpin::<Packet>();
+    unpin::<Buffer>();
+    unpin::<Framer>();
+    send::<FrameError>();
+    send::<WriteError>();
+    // `Packet`, `Buffer`, `LocalPool`, `Writer` are `!Send` (compile-fail
+    // tests in tests/ui); `Acquire` is `!Unpin`: its queue node is inside it.
 }
