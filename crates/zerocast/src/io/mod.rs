@@ -31,3 +31,6 @@ pub use writer::{WriteBuf, WriteError, Writer};
 
 #[cfg(all(test, feature = "std", not(zerocast_loom)))]
 mod tests;
+
+#[cfg(all(test, zerocast_loom))]
+mod loom;
