@@ -2,6 +2,7 @@
 //! first, as they land — and marks a peer that cannot do it "n/a", with the reason.
 
 mod fanout;
+mod io;
 mod latency;
 mod pool;
 mod records;
@@ -49,6 +50,7 @@ pub fn all() -> Vec<Scenario> {
     all.extend(fanout::scenarios());
     all.extend(records::scenarios());
     all.extend(pool::scenarios());
+    all.extend(io::scenarios());
     all.extend(latency::scenarios());
     all
 }

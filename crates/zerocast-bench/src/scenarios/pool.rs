@@ -29,6 +29,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             contenders: vec![
                 Contender::new("zerocast", run_object_pool),
                 Contender::new("zerocast-slab", run_slab_pool),
+                Contender::new("zerocast-bufferpool", run_buffer_pool),
                 Contender::new("bab", run_bab),
                 Contender::new("lockfree-object-pool", run_lockfree_object_pool),
                 Contender::new("sharded-slab", run_sharded_slab),
@@ -160,6 +161,20 @@ fn run_slab_pool(cfg: &RunConfig) -> Sample {
         if i % 64 == 63 {
             pool.drain();
         }
+    })
+}
+
+fn run_buffer_pool(cfg: &RunConfig) -> Sample {
+    // As many buffers as bab's pool below, a per-thread cache of its batch
+    // size: acquire from this thread's cache, touch, release to it.
+    let pool = zerocast::pool::BufferPool::builder(BUFFER, 64 * 64)
+        .cache(64)
+        .build();
+    let local = pool.register();
+    ops(cfg, |i| {
+        let mut buffer = local.try_acquire().expect("a free buffer");
+        buffer[0] = i as u8;
+        black_box(&buffer[..]);
     })
 }
 

@@ -123,7 +123,7 @@ impl Framer {
     /// ```
     #[track_caller]
     pub fn new(local: LocalPool, max_frame: usize) -> Self {
-        let size = local.pool().buffer_size();
+        let size = local.buffer_size();
         assert!(
             max_frame <= MAX_FRAME_LEN && max_frame + HEADER_LEN <= size,
             "Framer: a {max_frame}-byte frame and its header must fit a {size}-byte buffer"

@@ -101,6 +101,8 @@ pub struct Writer {
     segment: Option<Packet>,
     /// Hand the segment over once it holds this many bytes.
     flush_at: usize,
+    /// The pool's buffer size: the largest reservation.
+    buffer_size: usize,
 }
 
 /// Space reserved by a [`Writer`]: dereferences to the message's bytes.
@@ -120,6 +122,7 @@ impl Writer {
         ring: Producer<'static, SendPacket>,
     ) -> Self {
         Self {
+            buffer_size: local.buffer_size(),
             local,
             queue,
             slot,
@@ -155,6 +158,7 @@ impl Writer {
     /// assert_eq!(writer.try_reserve(1).unwrap_err(), WriteError::Exhausted);
     /// # Ok::<(), WriteError>(())
     /// ```
+    #[inline]
     pub fn try_reserve(&mut self, len: usize) -> Result<WriteBuf<'_>, WriteError> {
         self.try_make_room(len)?;
         Ok(self.reserved(0, len))
@@ -333,24 +337,33 @@ impl Writer {
     fn frame_header(&self, len: usize) -> Result<[u8; HEADER_LEN], WriteError> {
         encode_header(len).ok_or(WriteError::TooLarge {
             len: HEADER_LEN.saturating_add(len),
-            max: self.local.pool().buffer_size(),
+            max: self.buffer_size,
         })
     }
 
     /// Whether `len` bytes fit the current buffer; an error if they never
     /// will.
+    #[inline]
     fn fits(&self, len: usize) -> Result<bool, WriteError> {
-        let max = self.local.pool().buffer_size();
+        let max = self.buffer_size;
         if len > max {
             return Err(WriteError::TooLarge { len, max });
         }
         Ok(self.buf.as_ref().is_some_and(|b| b.remaining() >= len))
     }
 
+    #[inline]
     fn try_make_room(&mut self, len: usize) -> Result<(), WriteError> {
         if self.fits(len)? {
             return Ok(());
         }
+        self.try_next_buffer()
+    }
+
+    /// The current buffer is too full: hand its segment over and take a
+    /// fresh one.
+    #[cold]
+    fn try_next_buffer(&mut self) -> Result<(), WriteError> {
         self.try_flush()?;
         self.buf = None;
         self.buf = Some(self.local.try_acquire().ok_or(WriteError::Exhausted)?);
@@ -404,25 +417,33 @@ impl Writer {
     }
 
     /// Freezes the reserved bytes into the segment.
+    #[inline]
     fn commit(&mut self, header: usize, len: usize, packet: bool) -> Option<Packet> {
         let buf = self.buf.as_mut()?;
+        let total = header + len;
         let start = buf.frozen();
-        buf.skip(header);
         let packet = if packet {
+            buf.skip(header);
             Some(buf.freeze(len))
         } else {
-            buf.skip(len);
+            buf.skip(total);
             None
         };
         match self.segment.as_mut() {
-            Some(segment) => buf.extend_packet(segment, header + len),
-            None => self.segment = Some(buf.frozen_packet(start, header + len)),
+            Some(segment) => buf.extend_packet(segment, total),
+            None => self.segment = Some(buf.frozen_packet(start, total)),
         }
         if self.unflushed() >= self.flush_at {
-            // A full ring leaves the bytes for the next commit or flush.
-            let _ = self.try_flush();
+            self.flush_by_size();
         }
         packet
+    }
+
+    /// The segment reached `flush_at`: hand it over if the ring has room (a
+    /// full ring leaves the bytes for the next commit or flush).
+    #[cold]
+    fn flush_by_size(&mut self) {
+        let _ = self.try_flush();
     }
 }
 
@@ -506,6 +527,7 @@ impl WriteBuf<'_> {
 /// Commits unless the reservation was committed or discarded (`len` is then
 /// 0 with no header, or `usize::MAX`).
 impl Drop for WriteBuf<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.len != usize::MAX && (self.len, self.header) != (0, 0) {
             self.writer.commit(self.header, self.len, false);

@@ -1,5 +1,5 @@
-//! The shared free list of a [`BufferPool`](super::BufferPool): a stack of free
-//! buffer indices and an intrusive FIFO queue of waiting futures, both behind
+//! The shared free list of a [`BufferPool`](super::BufferPool): free
+//! buffer indices (a FIFO ring) and an intrusive FIFO queue of waiting futures, both behind
 //! the pool's spin lock.
 
 use alloc::boxed::Box;
@@ -36,20 +36,27 @@ impl Node {
     }
 }
 
-/// Free indices and waiters. Invariant: waiters are queued only while the
-/// stack is empty; a buffer released while one waits goes to the longest
-/// waiter, never to the stack.
+/// Free indices and waiters. Invariant: waiters are queued only while no
+/// index is free; a buffer released while one waits goes to the longest
+/// waiter, never to the list.
+///
+/// The free indices are a FIFO ring, not a stack: a buffer freed by one
+/// thread (a flusher that just read it) is handed out again as late as
+/// possible, by which time its lines have left that core's private caches,
+/// so the next writer's stores do not each pull a line from another core.
+/// Each thread's own cache (`LocalPool`) is LIFO, for warmth.
 #[derive(Debug)]
 pub(super) struct Free {
-    /// Free buffer indices; `stack[..len]` are live.
-    stack: Box<[u32]>,
+    /// Free buffer indices: `len` of them, oldest at `head`, wrapping.
+    ring: Box<[u32]>,
+    head: usize,
     len: usize,
     /// Oldest waiter (served first) and newest.
-    head: *mut Node,
-    tail: *mut Node,
+    first: *mut Node,
+    last: *mut Node,
     /// Waiters linked now.
     queued: usize,
-    /// The most buffers ever off the stack at once.
+    /// The most buffers ever off the list at once.
     high_water: usize,
 }
 
@@ -61,11 +68,11 @@ unsafe impl Send for Free {}
 impl Free {
     pub(super) fn new(count: usize) -> Self {
         Self {
-            // Popped from the top, so buffer 0 goes out first.
-            stack: (0..count as u32).rev().collect(),
+            ring: (0..count as u32).collect(),
+            head: 0,
             len: count,
-            head: ptr::null_mut(),
-            tail: ptr::null_mut(),
+            first: ptr::null_mut(),
+            last: ptr::null_mut(),
             queued: 0,
             high_water: 0,
         }
@@ -82,14 +89,26 @@ impl Free {
     /// Moves up to `out.len()` free indices into `out`, none if a waiter is
     /// queued (it is served first). Returns how many.
     pub(super) fn take_batch(&mut self, out: &mut [u32]) -> usize {
-        if !self.head.is_null() {
+        if !self.first.is_null() {
             return 0;
         }
         let n = out.len().min(self.len);
+        for slot in &mut out[..n] {
+            *slot = self.ring[self.head];
+            self.head = self.wrap(self.head + 1);
+        }
         self.len -= n;
-        out[..n].copy_from_slice(&self.stack[self.len..self.len + n]);
-        self.high_water = self.high_water.max(self.stack.len() - self.len);
+        self.high_water = self.high_water.max(self.ring.len() - self.len);
         n
+    }
+
+    #[inline]
+    fn wrap(&self, at: usize) -> usize {
+        if at >= self.ring.len() {
+            at - self.ring.len()
+        } else {
+            at
+        }
     }
 
     /// Hands `indices[0]` to the longest waiter if there is one (returning its
@@ -100,11 +119,14 @@ impl Free {
         indices: &[u32],
         waiting: &AtomicUsize,
     ) -> (usize, Option<Waker>) {
-        let node = self.head;
+        let node = self.first;
         if node.is_null() {
-            debug_assert!(self.len + indices.len() <= self.stack.len());
-            self.stack[self.len..self.len + indices.len()].copy_from_slice(indices);
-            self.len += indices.len();
+            debug_assert!(self.len + indices.len() <= self.ring.len());
+            for &index in indices {
+                let at = self.wrap(self.head + self.len);
+                self.ring[at] = index;
+                self.len += 1;
+            }
             return (indices.len(), None);
         }
         // SAFETY: `node` is linked, so it is a live, pinned node (a future
@@ -124,17 +146,17 @@ impl Free {
     /// `node` is valid, not queued, and stays at its address until it is
     /// unlinked (by [`unlink`](Self::unlink) or [`give`](Self::give)).
     pub(super) unsafe fn enqueue(&mut self, node: *mut Node, waiting: &AtomicUsize) {
-        // SAFETY: valid by the caller; `tail`, if any, is a linked node.
+        // SAFETY: valid by the caller; `last`, if any, is a linked node.
         unsafe {
-            (*node).prev = self.tail;
+            (*node).prev = self.last;
             (*node).next = ptr::null_mut();
             (*node).queued = true;
-            match self.tail.as_mut() {
-                Some(tail) => tail.next = node,
-                None => self.head = node,
+            match self.last.as_mut() {
+                Some(last) => last.next = node,
+                None => self.first = node,
             }
         }
-        self.tail = node;
+        self.last = node;
         self.queued += 1;
         waiting.store(self.queued, Ordering::Relaxed);
     }
@@ -152,11 +174,11 @@ impl Free {
             let (prev, next) = ((*node).prev, (*node).next);
             match prev.as_mut() {
                 Some(prev) => prev.next = next,
-                None => self.head = next,
+                None => self.first = next,
             }
             match next.as_mut() {
                 Some(next) => next.prev = prev,
-                None => self.tail = prev,
+                None => self.last = prev,
             }
             (*node).prev = ptr::null_mut();
             (*node).next = ptr::null_mut();

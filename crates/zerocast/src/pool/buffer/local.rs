@@ -7,6 +7,7 @@ use alloc::sync::Arc;
 use core::cell::{Cell, UnsafeCell};
 use core::fmt;
 use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
 
 use super::{Acquire, BufferPool, Packet, Shared};
 use crate::sync::Ordering;
@@ -145,6 +146,19 @@ impl LocalPool {
         self.local.cache().len
     }
 
+    /// The size of every buffer of the pool, in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let local = zerocast::pool::BufferPool::new(64, 8).register();
+    /// assert_eq!(local.buffer_size(), 64);
+    /// ```
+    #[inline]
+    pub fn buffer_size(&self) -> usize {
+        self.local.shared.buffer_size
+    }
+
     /// The pool this handle draws from.
     ///
     /// # Examples
@@ -171,7 +185,10 @@ impl LocalPool {
     pub(super) fn adopt(&self, index: u32) -> Buffer {
         debug_assert_eq!(self.local.count(index), 0);
         self.local.counts[index as usize].set(1);
+        let shared = &self.local.shared;
         Buffer {
+            data: shared.buffer_ptr(index),
+            size: shared.buffer_size as u32,
             local: self.local.clone(),
             index,
             frozen: 0,
@@ -296,9 +313,14 @@ impl Drop for Local {
 /// ```
 pub struct Buffer {
     local: Rc<Local>,
+    /// The buffer's first byte (kept here so that reads and writes need no
+    /// trip through the pool).
+    data: NonNull<u8>,
     index: u32,
     /// Bytes `..frozen` belong to packets and are never written again.
     frozen: u32,
+    /// The buffer's size.
+    size: u32,
 }
 
 impl Buffer {
@@ -312,7 +334,7 @@ impl Buffer {
     /// ```
     #[inline]
     pub fn remaining(&self) -> usize {
-        self.local.shared.buffer_size - self.frozen as usize
+        (self.size - self.frozen) as usize
     }
 
     /// The first `len` writable bytes as a [`Packet`]; the writable part then
@@ -336,7 +358,13 @@ impl Buffer {
         let offset = self.frozen;
         self.skip(len);
         self.local.add_ref(self.index);
-        Packet::from_parts(self.local.clone(), self.index, offset, len as u32)
+        Packet::from_parts(
+            self.local.clone(),
+            self.data,
+            self.index,
+            offset,
+            len as u32,
+        )
     }
 
     /// Discards the first `len` writable bytes (they are never handed out).
@@ -384,7 +412,13 @@ impl Buffer {
             "Buffer: bytes not frozen"
         );
         self.local.add_ref(self.index);
-        Packet::from_parts(self.local.clone(), self.index, offset as u32, len as u32)
+        Packet::from_parts(
+            self.local.clone(),
+            self.data,
+            self.index,
+            offset as u32,
+            len as u32,
+        )
     }
 
     /// Grows `packet`, a packet of this buffer, by the `len` frozen bytes that
@@ -409,20 +443,31 @@ impl Deref for Buffer {
 
     #[inline]
     fn deref(&self) -> &[u8] {
-        let ptr = self.local.shared.ptr(self.index, self.frozen as usize);
-        // SAFETY: bytes `frozen..` of this buffer are reached only through this
-        // `Buffer` (packets cover `..frozen`; the buffer is out of the pool);
-        // `UnsafeCell<u8>` has the layout of `u8`.
-        unsafe { core::slice::from_raw_parts(ptr, self.remaining()) }
+        // SAFETY: `data` is valid for the buffer's `size` bytes while `local`
+        // keeps the pool alive, and `frozen <= size`; bytes `frozen..` are
+        // reached only through this `Buffer` (packets cover `..frozen`, and
+        // the buffer is out of the pool); `UnsafeCell<u8>` has the layout of
+        // `u8`.
+        unsafe {
+            core::slice::from_raw_parts(
+                self.data.as_ptr().add(self.frozen as usize),
+                self.remaining(),
+            )
+        }
     }
 }
 
 impl DerefMut for Buffer {
     #[inline]
     fn deref_mut(&mut self) -> &mut [u8] {
-        let ptr = self.local.shared.ptr(self.index, self.frozen as usize);
-        // SAFETY: as in `deref`, and `&mut self` makes this the only access.
-        unsafe { core::slice::from_raw_parts_mut(ptr, self.remaining()) }
+        // SAFETY: as in `deref`, and `&mut self` makes this the only access;
+        // the bytes are `UnsafeCell`s, so writing through `data` is allowed.
+        unsafe {
+            core::slice::from_raw_parts_mut(
+                self.data.as_ptr().add(self.frozen as usize),
+                self.remaining(),
+            )
+        }
     }
 }
 

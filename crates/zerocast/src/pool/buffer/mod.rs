@@ -44,6 +44,7 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::cell::UnsafeCell;
 use core::fmt;
+use core::ptr::NonNull;
 
 use crate::lock::SpinLock;
 use crate::sync::{AtomicUsize, Ordering};
@@ -301,15 +302,13 @@ impl BufferPoolBuilder {
 }
 
 impl Shared {
-    /// A pointer to byte `offset` of buffer `index`, valid for the rest of
-    /// that buffer.
+    /// A pointer to the first byte of buffer `index`, valid (for reads and,
+    /// by its holder, writes: the bytes are `UnsafeCell`s) for the buffer's
+    /// `buffer_size` bytes while the pool lives.
     #[inline]
-    fn ptr(&self, index: u32, offset: usize) -> *mut u8 {
-        debug_assert!((index as usize) < self.owners.len() && offset <= self.buffer_size);
-        let start = index as usize * self.buffer_size + offset;
-        // `start` may be one past the end for an empty tail; `get_unchecked`
-        // would be UB there, so slice instead (bounds were checked above).
-        UnsafeCell::raw_get(self.bytes[start..].as_ptr())
+    fn buffer_ptr(&self, index: u32) -> NonNull<u8> {
+        let start = index as usize * self.buffer_size;
+        NonNull::from(&self.bytes[start..start + self.buffer_size]).cast::<u8>()
     }
 
     /// Gives up one owner unit of buffer `index`. Returns true if it was the

@@ -6,6 +6,7 @@ use alloc::sync::Arc;
 use core::fmt;
 use core::mem::ManuallyDrop;
 use core::ops::Deref;
+use core::ptr::NonNull;
 
 use super::local::Local;
 use super::{LocalPool, Shared};
@@ -32,6 +33,8 @@ use crate::sync::Ordering;
 /// ```
 pub struct Packet {
     local: Rc<Local>,
+    /// The buffer's first byte.
+    data: NonNull<u8>,
     index: u32,
     offset: u32,
     len: u32,
@@ -66,9 +69,16 @@ pub struct SendPacket {
 
 impl Packet {
     #[inline]
-    pub(super) fn from_parts(local: Rc<Local>, index: u32, offset: u32, len: u32) -> Self {
+    pub(super) fn from_parts(
+        local: Rc<Local>,
+        data: NonNull<u8>,
+        index: u32,
+        offset: u32,
+        len: u32,
+    ) -> Self {
         Self {
             local,
+            data,
             index,
             offset,
             len,
@@ -221,7 +231,7 @@ impl Packet {
 
     fn share(&self, offset: u32, len: u32) -> Packet {
         self.local.add_ref(self.index);
-        Packet::from_parts(self.local.clone(), self.index, offset, len)
+        Packet::from_parts(self.local.clone(), self.data, self.index, offset, len)
     }
 }
 
@@ -230,11 +240,16 @@ impl Deref for Packet {
 
     #[inline]
     fn deref(&self) -> &[u8] {
-        let ptr = self.local.shared.ptr(self.index, self.offset as usize);
-        // SAFETY: a packet's bytes were frozen before it was made and are never
-        // written while any packet of the buffer lives; `UnsafeCell<u8>` has
-        // the layout of `u8`.
-        unsafe { core::slice::from_raw_parts(ptr, self.len as usize) }
+        // SAFETY: `data` is valid for the whole buffer while `local` keeps the
+        // pool alive, and `offset + len` is within it; a packet's bytes were
+        // frozen before it was made and are never written while any packet of
+        // the buffer lives; `UnsafeCell<u8>` has the layout of `u8`.
+        unsafe {
+            core::slice::from_raw_parts(
+                self.data.as_ptr().add(self.offset as usize),
+                self.len as usize,
+            )
+        }
     }
 }
 
@@ -318,6 +333,7 @@ impl SendPacket {
         }
         Ok(Packet::from_parts(
             local.clone(),
+            local.shared.buffer_ptr(this.index),
             this.index,
             this.offset,
             this.len,
@@ -330,10 +346,13 @@ impl Deref for SendPacket {
 
     #[inline]
     fn deref(&self) -> &[u8] {
-        let ptr = self.shared.ptr(self.index, self.offset as usize);
-        // SAFETY: as for `Packet`: these bytes were frozen before the packet
-        // was made, and no one writes them while it lives.
-        unsafe { core::slice::from_raw_parts(ptr, self.len as usize) }
+        let data = self.shared.buffer_ptr(self.index);
+        // SAFETY: as for `Packet`: `offset + len` is within the buffer, whose
+        // bytes there were frozen before the packet was made, and no one
+        // writes them while it lives.
+        unsafe {
+            core::slice::from_raw_parts(data.as_ptr().add(self.offset as usize), self.len as usize)
+        }
     }
 }
 
