@@ -37,14 +37,26 @@ pub struct LocalPool {
     pub(super) local: Rc<Local>,
 }
 
+/// The bits of a per-thread count that count references.
+const COUNT: u32 = !SHARED;
+/// Set in a per-thread count once a packet of the buffer left this thread
+/// with a unit of its own, or arrived from another thread: the thread's unit
+/// may then not be the only one, nor the buffer this thread's to cache.
+const SHARED: u32 = 1 << 31;
+
 /// One thread's state.
 pub(super) struct Local {
     pub(super) shared: Arc<Shared>,
     /// This handle's id, unique in its pool.
     id: usize,
-    /// Per buffer: this thread's [`Buffer`]s and [`Packet`]s of it. Non-zero
-    /// means this thread holds one owner unit of the buffer.
+    /// Per buffer: this thread's [`Buffer`]s and [`Packet`]s of it (the
+    /// [`COUNT`] bits; non-zero means this thread holds one owner unit of the
+    /// buffer), and the [`SHARED`] flag.
     counts: Box<[Cell<u32>]>,
+    /// The pool's first byte and buffer size, kept here so that an acquire
+    /// does not go through the pool.
+    base: NonNull<u8>,
+    buffer_size: usize,
     /// Free buffers kept by this thread. Reached only through `cache()`,
     /// which no method holds across a call out of this module.
     cache: UnsafeCell<Cache>,
@@ -65,6 +77,8 @@ impl LocalPool {
         Self {
             local: Rc::new(Local {
                 id: shared.next_id.fetch_add(1, Ordering::Relaxed),
+                base: shared.base(),
+                buffer_size: shared.buffer_size,
                 shared,
                 counts: (0..count).map(|_| Cell::new(0)).collect(),
                 cache: UnsafeCell::new(cache),
@@ -156,7 +170,7 @@ impl LocalPool {
     /// ```
     #[inline]
     pub fn buffer_size(&self) -> usize {
-        self.local.shared.buffer_size
+        self.local.buffer_size
     }
 
     /// The pool this handle draws from.
@@ -185,10 +199,9 @@ impl LocalPool {
     pub(super) fn adopt(&self, index: u32) -> Buffer {
         debug_assert_eq!(self.local.count(index), 0);
         self.local.counts[index as usize].set(1);
-        let shared = &self.local.shared;
         Buffer {
-            data: shared.buffer_ptr(index),
-            size: shared.buffer_size as u32,
+            data: self.local.buffer_ptr(index),
+            size: self.local.buffer_size as u32,
             local: self.local.clone(),
             index,
             frozen: 0,
@@ -211,6 +224,16 @@ impl Local {
         // SAFETY: `Local` is `!Sync` (reached through an `Rc`), and no caller
         // keeps this reference across a call that could reach `cache()` again.
         unsafe { &mut *self.cache.get() }
+    }
+
+    /// The first byte of buffer `index`.
+    #[inline]
+    pub(super) fn buffer_ptr(&self, index: u32) -> NonNull<u8> {
+        debug_assert!((index as usize) < self.counts.len());
+        // SAFETY: `index` is a buffer of this pool (indices come only from its
+        // free list), so the offset stays within the one allocation `base`
+        // points into, whose provenance covers all of it.
+        unsafe { self.base.add(index as usize * self.buffer_size) }
     }
 
     #[inline]
@@ -236,14 +259,10 @@ impl Local {
         self.shared.release_batch(&cache.slots[..len]);
     }
 
+    /// This thread's references to buffer `index`.
     #[inline]
     pub(super) fn count(&self, index: u32) -> u32 {
-        self.counts[index as usize].get()
-    }
-
-    #[inline]
-    pub(super) fn set_count(&self, index: u32, count: u32) {
-        self.counts[index as usize].set(count);
+        self.counts[index as usize].get() & COUNT
     }
 
     /// One more buffer or packet of `index` on this thread.
@@ -253,27 +272,71 @@ impl Local {
         cell.set(cell.get() + 1);
     }
 
+    /// A packet of `index` leaves this thread. Returns true if this thread's
+    /// owner unit goes with it (it was the thread's last reference); false if
+    /// the caller must add a unit for it.
+    #[inline]
+    pub(super) fn send_ref(&self, index: u32) -> bool {
+        let cell = &self.counts[index as usize];
+        let count = cell.get();
+        if count & COUNT == 1 {
+            cell.set(0);
+            true
+        } else {
+            cell.set((count - 1) | SHARED);
+            false
+        }
+    }
+
+    /// A packet of `index` arrives on this thread with its own unit. Returns
+    /// true if this thread already holds a unit, so the caller must give the
+    /// packet's up.
+    #[inline]
+    pub(super) fn receive_ref(&self, index: u32) -> bool {
+        let cell = &self.counts[index as usize];
+        let count = cell.get();
+        cell.set((count + 1) | SHARED);
+        count & COUNT != 0
+    }
+
     /// One fewer; the last gives up this thread's owner unit, and the last
     /// unit recycles the buffer.
     #[inline]
     pub(super) fn drop_ref(&self, index: u32) {
         let cell = &self.counts[index as usize];
         let count = cell.get() - 1;
-        cell.set(count);
-        if count == 0 && self.shared.unown(index) {
+        if count & COUNT != 0 {
+            cell.set(count);
+            return;
+        }
+        cell.set(0);
+        if count & SHARED == 0 {
+            // Never shared, never received: this thread took it and holds its
+            // only unit (still one), so it is free now, and the cache's.
+            if self.shared.has_waiters() {
+                self.shared.release(index);
+            } else {
+                self.cache_push(index);
+            }
+        } else if self.shared.unown(index) {
             self.recycle(index);
         }
     }
 
-    /// A buffer without owners: to a waiter if one is queued, or if this
-    /// thread did not take it, to the shared list; else to the cache,
-    /// spilling half of a full cache.
-    #[inline]
+    /// A buffer without owners, once shared: to a waiter if one is queued,
+    /// or if this thread did not take it, to the shared list; else to the
+    /// cache.
     fn recycle(&self, index: u32) {
         if self.shared.has_waiters() || !self.shared.taken_by(index, self.id) {
             self.shared.release(index);
-            return;
+        } else {
+            self.cache_push(index);
         }
+    }
+
+    /// Keeps free buffer `index`, spilling half of a full cache first.
+    #[inline]
+    fn cache_push(&self, index: u32) {
         let cache = self.cache();
         if cache.len == cache.slots.len() {
             let half = (cache.len / 2).max(1);

@@ -302,13 +302,11 @@ impl BufferPoolBuilder {
 }
 
 impl Shared {
-    /// A pointer to the first byte of buffer `index`, valid (for reads and,
-    /// by its holder, writes: the bytes are `UnsafeCell`s) for the buffer's
-    /// `buffer_size` bytes while the pool lives.
-    #[inline]
-    fn buffer_ptr(&self, index: u32) -> NonNull<u8> {
-        let start = index as usize * self.buffer_size;
-        NonNull::from(&self.bytes[start..start + self.buffer_size]).cast::<u8>()
+    /// A pointer to the first byte of the pool's memory, valid (for reads
+    /// and, by a buffer's holder, writes: the bytes are `UnsafeCell`s) for
+    /// all of it while the pool lives.
+    fn base(&self) -> NonNull<u8> {
+        NonNull::from(&*self.bytes).cast::<u8>()
     }
 
     /// Gives up one owner unit of buffer `index`. Returns true if it was the

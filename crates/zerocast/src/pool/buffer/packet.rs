@@ -191,12 +191,7 @@ impl Packet {
         // SAFETY: `this` is never used or dropped again; its `Rc` is moved
         // out exactly once, here.
         let local = unsafe { core::ptr::read(&this.local) };
-        let count = local.count(this.index);
-        if count == 1 {
-            // This thread's unit goes with the packet.
-            local.set_count(this.index, 0);
-        } else {
-            local.set_count(this.index, count - 1);
+        if !local.send_ref(this.index) {
             // Relaxed: the caller holds a unit, as with `Arc::clone`.
             local.shared.owners[this.index as usize].fetch_add(1, Ordering::Relaxed);
         }
@@ -320,12 +315,7 @@ impl SendPacket {
         // SAFETY: `this` is never used or dropped again; its `Arc` is moved
         // out exactly once, here (and dropped: `local` holds another).
         drop(unsafe { core::ptr::read(&this.shared) });
-        let count = local.count(this.index);
-        if count == 0 {
-            // The packet's unit becomes this thread's.
-            local.set_count(this.index, 1);
-        } else {
-            local.set_count(this.index, count + 1);
+        if local.receive_ref(this.index) {
             // This thread already holds a unit, so this never reaches zero.
             // Release: the last unit's Acquire load then sees this thread's
             // reads of the buffer as done.
@@ -333,7 +323,7 @@ impl SendPacket {
         }
         Ok(Packet::from_parts(
             local.clone(),
-            local.shared.buffer_ptr(this.index),
+            local.buffer_ptr(this.index),
             this.index,
             this.offset,
             this.len,
@@ -346,12 +336,12 @@ impl Deref for SendPacket {
 
     #[inline]
     fn deref(&self) -> &[u8] {
-        let data = self.shared.buffer_ptr(self.index);
+        let start = self.index as usize * self.shared.buffer_size + self.offset as usize;
         // SAFETY: as for `Packet`: `offset + len` is within the buffer, whose
         // bytes there were frozen before the packet was made, and no one
-        // writes them while it lives.
+        // writes them while it lives; `base` covers the whole pool.
         unsafe {
-            core::slice::from_raw_parts(data.as_ptr().add(self.offset as usize), self.len as usize)
+            core::slice::from_raw_parts(self.shared.base().as_ptr().add(start), self.len as usize)
         }
     }
 }
