@@ -330,6 +330,17 @@ impl WriteFlusher {
     }
 }
 
+/// Points `slices` at the segments of `batch`; returns their bytes.
+#[cfg(feature = "std")]
+fn io_slices<'a>(batch: &'a [SendPacket], slices: &mut [std::io::IoSlice<'a>]) -> usize {
+    let mut bytes = 0;
+    for (slice, segment) in slices.iter_mut().zip(batch) {
+        *slice = std::io::IoSlice::new(segment);
+        bytes += segment.len();
+    }
+    bytes
+}
+
 /// Writes `batch` whole with vectored writes; returns its bytes.
 #[cfg(feature = "std")]
 fn write_batch<W: std::io::Write + ?Sized>(
@@ -339,11 +350,7 @@ fn write_batch<W: std::io::Write + ?Sized>(
     use std::io::{ErrorKind, IoSlice};
 
     let mut slices = [IoSlice::new(&[]); BATCH];
-    let mut bytes = 0;
-    for (slice, segment) in slices.iter_mut().zip(batch) {
-        *slice = IoSlice::new(segment);
-        bytes += segment.len();
-    }
+    let bytes = io_slices(batch, &mut slices);
     let mut rest = &mut slices[..batch.len()];
     while !rest.is_empty() {
         match sink.write_vectored(rest) {
@@ -352,6 +359,73 @@ fn write_batch<W: std::io::Write + ?Sized>(
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+    }
+    Ok(bytes)
+}
+
+#[cfg(feature = "tokio")]
+impl WriteFlusher {
+    /// As [`write_to`](Self::write_to), to a tokio [`AsyncWrite`](tokio::io::AsyncWrite)
+    /// with `poll_write_vectored`. Feature `tokio`.
+    ///
+    /// # Errors
+    ///
+    /// The sink's error; the batch being written is dropped with it.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe while it waits for segments; cancelled during a write,
+    /// the batch being written is dropped (its bytes may be partly written).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let (mut flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let local = zerocast::pool::BufferPool::new(64, 2).register();
+    /// let mut writer = queue.writer(&local).unwrap();
+    /// writer.try_reserve(2).unwrap().copy_from_slice(b"ok");
+    /// drop((writer, queue));
+    /// let mut out = Vec::new();
+    /// assert_eq!(flusher.write_to_tokio(&mut out).await.unwrap(), 2);
+    /// assert_eq!(out, b"ok");
+    /// # });
+    /// ```
+    pub async fn write_to_tokio<W: tokio::io::AsyncWrite + Unpin + ?Sized>(
+        &mut self,
+        sink: &mut W,
+    ) -> std::io::Result<usize> {
+        if poll_fn(|cx| self.poll_ready(cx)).await.is_err() {
+            return Ok(0);
+        }
+        let mut bytes = 0;
+        while self.fill_batch() > 0 {
+            let result = write_batch_tokio(sink, &self.batch).await;
+            self.batch.clear();
+            bytes += result?;
+        }
+        Ok(bytes)
+    }
+}
+
+/// Writes `batch` whole to a tokio sink with vectored writes.
+#[cfg(feature = "tokio")]
+async fn write_batch_tokio<W: tokio::io::AsyncWrite + Unpin + ?Sized>(
+    sink: &mut W,
+    batch: &[SendPacket],
+) -> std::io::Result<usize> {
+    use std::io::{ErrorKind, IoSlice};
+
+    let mut slices = [IoSlice::new(&[]); BATCH];
+    let bytes = io_slices(batch, &mut slices);
+    let mut rest = &mut slices[..batch.len()];
+    while !rest.is_empty() {
+        let written =
+            poll_fn(|cx| core::pin::Pin::new(&mut *sink).poll_write_vectored(cx, rest)).await?;
+        if written == 0 {
+            return Err(ErrorKind::WriteZero.into());
+        }
+        IoSlice::advance_slices(&mut rest, written);
     }
     Ok(bytes)
 }

@@ -230,6 +230,36 @@ impl Packet {
     }
 }
 
+#[cfg(feature = "bytes")]
+impl Packet {
+    /// This packet as a [`bytes::Bytes`], without copying: the `Bytes` owns
+    /// a [`SendPacket`] (so it may go to any thread), and the buffer returns
+    /// to the pool when the last clone of it drops. `bytes` allocates one
+    /// small owner box per conversion (its design), so keep conversions off
+    /// the hottest paths. Feature `bytes`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let local = zerocast::pool::BufferPool::new(8, 1).register();
+    /// let mut buf = local.try_acquire().unwrap();
+    /// buf[..2].copy_from_slice(b"hi");
+    /// let bytes: bytes::Bytes = buf.freeze(2).into_bytes();
+    /// assert_eq!(&bytes[..], b"hi");
+    /// ```
+    pub fn into_bytes(self) -> bytes::Bytes {
+        self.send().into()
+    }
+}
+
+#[cfg(feature = "bytes")]
+impl From<SendPacket> for bytes::Bytes {
+    /// Wraps the packet without copying; see [`Packet::into_bytes`].
+    fn from(packet: SendPacket) -> Self {
+        bytes::Bytes::from_owner(packet)
+    }
+}
+
 impl Deref for Packet {
     type Target = [u8];
 
