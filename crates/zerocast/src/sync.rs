@@ -7,9 +7,11 @@
 
 #[cfg(zerocast_loom)]
 pub(crate) use loom::sync::atomic::{
-    AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+    fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering,
 };
 
+#[cfg(all(not(zerocast_loom), feature = "alloc", target_has_atomic = "64"))]
+pub(crate) use core::sync::atomic::fence;
 #[cfg(all(not(zerocast_loom), target_has_atomic = "64"))]
 pub(crate) use core::sync::atomic::AtomicU64;
 #[cfg(all(not(zerocast_loom), feature = "alloc"))]

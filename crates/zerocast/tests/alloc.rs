@@ -1,5 +1,6 @@
 //! Zero allocations, proven: every steady-state path of `spsc`, `multicast`,
-//! `broadcast`, `watch`, `mailbox`, `reader::Reader`, `pool::ObjectPool`, `pool::SlabPool` and `pool::Scratch` runs under
+//! `broadcast`, `watch`, `mailbox`, `reader::Reader`, `pool::ObjectPool`,
+//! `pool::SharedObjectPool`, `pool::SlabPool` and `pool::Scratch` runs under
 //! `zerocast-alloc`'s counter after a warm-up — including a receiver
 //! that is `Pending`, woken and then receives, a sender that waits on
 //! backpressure, and both across threads with real parking.
@@ -631,4 +632,73 @@ fn slab_tickets_read_and_dropped_on_another_thread_allocate_nothing() {
     counted.wait();
     assert_eq!(stats, AllocStats::ZERO);
     assert_eq!(reader.join().unwrap(), AllocStats::ZERO);
+}
+
+static SHARED_WAKES: WakeCount = WakeCount::new();
+
+#[test]
+fn shared_object_pool_acquire_release_wait_and_cross_thread_allocate_nothing() {
+    use std::future::Future;
+    use zerocast::pool::SharedObjectPool;
+
+    let pool = SharedObjectPool::new(2, |_| Vec::<u8>::with_capacity(64)).reset(Vec::clear);
+    let waker = SHARED_WAKES.waker();
+    let round = |i: u64| {
+        let mut a = pool.try_acquire().unwrap();
+        let b = pool.try_acquire().unwrap();
+        a.push(i as u8);
+        assert!(pool.try_acquire().is_none(), "exhausted is None");
+        // A waiter: Pending, woken by a release, then served.
+        let mut cx = Context::from_waker(&waker);
+        let before = SHARED_WAKES.get();
+        let mut waiting = std::pin::pin!(pool.acquire());
+        assert!(waiting.as_mut().poll(&mut cx).is_pending());
+        drop(a);
+        assert_eq!(SHARED_WAKES.get(), before + 1);
+        let Poll::Ready(c) = waiting.as_mut().poll(&mut cx) else {
+            panic!("the waiter was granted the value");
+        };
+        assert!(c.is_empty(), "reset on return");
+        drop((b, c));
+    };
+    for i in 0..100 {
+        round(i);
+    }
+    assert_no_alloc(|| {
+        for i in 0..N {
+            round(i);
+        }
+    });
+
+    // Across threads: values lent here, returned there, with a waiting
+    // (parked) acquire when both are out.
+    let (mut tx, mut rx) = spsc::channel::<zerocast::pool::SharedPooled<Vec<u8>>>(4);
+    let counted = Arc::new(Barrier::new(2));
+    let there = {
+        let counted = counted.clone();
+        std::thread::spawn(move || {
+            let mut take = |n: u64| {
+                for i in 0..n {
+                    let v = rx.pop_blocking().unwrap();
+                    assert_eq!(v[0], i as u8);
+                } // returned here
+            };
+            take(1_000);
+            let ((), stats) = count_allocs(|| take(N));
+            counted.wait();
+            stats
+        })
+    };
+    let mut lend = |n: u64| {
+        for i in 0..n {
+            let mut v = futures_executor::block_on(pool.acquire());
+            v.push(i as u8);
+            tx.push_blocking(v).unwrap();
+        }
+    };
+    lend(1_000);
+    let ((), stats) = count_allocs(|| lend(N));
+    counted.wait();
+    assert_eq!(stats, AllocStats::ZERO);
+    assert_eq!(there.join().unwrap(), AllocStats::ZERO);
 }

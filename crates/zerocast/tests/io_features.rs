@@ -40,7 +40,10 @@ async fn frames_cross_a_tokio_socket_and_become_bytes() {
         let mut kept = Vec::new();
         let mut seen = 0u32;
         loop {
-            let n = stream.read(framer.write_buf().await.unwrap()).await.unwrap();
+            let n = stream
+                .read(framer.write_buf().await.unwrap())
+                .await
+                .unwrap();
             if n == 0 {
                 break;
             }

@@ -1,5 +1,6 @@
 //! Model-based tests of the pools: random acquire / release / alloc / drop /
-//! drain sequences against counting models.
+//! drain sequences against counting models (`ObjectPool`, `SharedObjectPool`,
+//! `SlabPool`).
 #![cfg(not(zerocast_loom))]
 
 use proptest::prelude::*;
@@ -60,6 +61,41 @@ proptest! {
             prop_assert_eq!(pool.high_water_mark(), high);
             // No value is lent twice: the guards point at distinct values.
             let mut addrs: Vec<*const u32> = lent.iter().map(|g| &**g as *const u32).collect();
+            addrs.sort();
+            addrs.dedup();
+            prop_assert_eq!(addrs.len(), lent.len());
+        }
+    }
+
+    #[test]
+    fn shared_object_pool_lends_each_value_once_and_keeps_what_was_written(
+        ops in prop::collection::vec(pool_op(), 0..200),
+    ) {
+        const N: usize = 4;
+        let pool = zerocast::pool::SharedObjectPool::new(N, |_| 0u32);
+        let mut lent: Vec<(zerocast::pool::SharedPooled<u32>, u32)> = Vec::new();
+        for op in ops {
+            match op {
+                PoolOp::Acquire => match pool.try_acquire() {
+                    Some(v) => {
+                        let value = *v;
+                        lent.push((v, value));
+                    }
+                    None => prop_assert_eq!(lent.len(), N, "None only when all are lent"),
+                },
+                PoolOp::Release(i) if i < lent.len() => drop(lent.swap_remove(i)),
+                PoolOp::Write(i, v) if i < lent.len() => {
+                    *lent[i].0 = v;
+                    lent[i].1 = v;
+                }
+                _ => {}
+            }
+            // Each guard still sees what was last written through it, and no
+            // value is lent twice.
+            for (guard, value) in &lent {
+                prop_assert_eq!(**guard, *value);
+            }
+            let mut addrs: Vec<*const u32> = lent.iter().map(|(g, _)| &**g as *const u32).collect();
             addrs.sort();
             addrs.dedup();
             prop_assert_eq!(addrs.len(), lent.len());

@@ -385,3 +385,47 @@ fn many_writer_threads_through_one_flusher_lose_and_tear_nothing() {
     assert_eq!(next, [EACH; WRITERS as usize]);
     assert_eq!(pool.stats().shared_free, 64, "every buffer came back");
 }
+
+#[test]
+fn shared_object_pool_four_threads_never_share_a_value() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use zerocast::pool::SharedObjectPool;
+
+    let pool = SharedObjectPool::new(3, |_| AtomicUsize::new(0));
+    let clashes = Arc::new(AtomicUsize::new(0));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (pool, clashes) = (pool.clone(), clashes.clone());
+            std::thread::spawn(move || {
+                for i in 0..250_000 {
+                    // Half wait asynchronously, half try and spin.
+                    let v = if (i + t) % 2 == 0 {
+                        futures_executor::block_on(pool.acquire())
+                    } else {
+                        loop {
+                            if let Some(v) = pool.try_acquire() {
+                                break v;
+                            }
+                            std::thread::yield_now();
+                        }
+                    };
+                    if v.fetch_add(1, Ordering::Relaxed) != 0 {
+                        clashes.fetch_add(1, Ordering::Relaxed);
+                    }
+                    v.fetch_sub(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(clashes.load(Ordering::Relaxed), 0, "a value was lent twice");
+    assert_eq!(
+        (0..3).filter_map(|_| pool.try_acquire()).count(),
+        3,
+        "none leaked"
+    );
+    assert_eq!(pool.waiting(), 0);
+}

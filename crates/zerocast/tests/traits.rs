@@ -6,7 +6,8 @@
 use zerocast::io::{FlushQueue, FrameError, Framer, WriteError, WriteFlusher};
 use zerocast::multicast::{Publish, Publisher, Recv, RecvGuard, RecvRef, Subscriber};
 use zerocast::pool::{
-    Buffer, BufferPool, ObjectPool, Packet, Scratch, SendPacket, SlabPool, SlabTicket,
+    Buffer, BufferPool, ObjectPool, Packet, Scratch, SendPacket, SharedObjectPool, SharedPooled,
+    SlabPool, SlabTicket,
 };
 use zerocast::reader::{Lagged, Reader};
 use zerocast::ring::EventRing;
@@ -96,6 +97,10 @@ fn an_object_pool_moves_between_threads_but_is_not_shared() {
     send::<SlabPool>();
     send::<SlabTicket>();
     sync::<SlabTicket>();
+    send::<SharedObjectPool<String>>();
+    sync::<SharedObjectPool<String>>();
+    send::<SharedPooled<String>>();
+    sync::<SharedPooled<String>>();
 }
 
 #[test]

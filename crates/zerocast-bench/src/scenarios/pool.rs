@@ -30,6 +30,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 Contender::new("zerocast", run_object_pool),
                 Contender::new("zerocast-slab", run_slab_pool),
                 Contender::new("zerocast-bufferpool", run_buffer_pool),
+                Contender::new("zerocast-shared", run_shared_object_pool),
                 Contender::new("bab", run_bab),
                 Contender::new("lockfree-object-pool", run_lockfree_object_pool),
                 Contender::new("sharded-slab", run_sharded_slab),
@@ -161,6 +162,18 @@ fn run_slab_pool(cfg: &RunConfig) -> Sample {
         if i % 64 == 63 {
             pool.drain();
         }
+    })
+}
+
+fn run_shared_object_pool(cfg: &RunConfig) -> Sample {
+    // The thread-safe pool, used from one thread: a lock-free pop and push,
+    // plus the guard's handle (an `Arc` clone) per operation.
+    let pool = zerocast::pool::SharedObjectPool::new(64, |_| Vec::<u8>::with_capacity(BUFFER))
+        .reset(Vec::clear);
+    ops(cfg, |i| {
+        let mut buffer = pool.try_acquire().expect("a free buffer");
+        buffer.push(i as u8);
+        black_box(&buffer);
     })
 }
 

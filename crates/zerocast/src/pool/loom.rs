@@ -62,3 +62,63 @@ fn a_full_queue_reports_full_and_keeps_what_it_holds() {
         assert_eq!(unsafe { q.pop() }, None);
     });
 }
+
+mod shared {
+    use std::boxed::Box;
+    use std::future::Future;
+    use std::task::{Context, Waker};
+
+    use loom::future::block_on;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::thread;
+
+    use super::super::SharedObjectPool;
+
+    #[test]
+    fn racing_acquire_release_never_shares_a_value() {
+        loom::model(|| {
+            let pool = SharedObjectPool::new(1, |_| AtomicUsize::new(0));
+            let use_it = |pool: &SharedObjectPool<AtomicUsize>| {
+                if let Some(v) = pool.try_acquire() {
+                    assert_eq!(v.fetch_add(1, Ordering::Relaxed), 0, "shared!");
+                    v.fetch_sub(1, Ordering::Relaxed);
+                }
+            };
+            let other = {
+                let pool = pool.clone();
+                thread::spawn(move || use_it(&pool))
+            };
+            use_it(&pool);
+            other.join().unwrap();
+            assert!(pool.try_acquire().is_some(), "the value came back");
+        });
+    }
+
+    #[test]
+    fn a_waiter_racing_a_release_on_another_thread_is_served() {
+        loom::model(|| {
+            let pool = SharedObjectPool::new(1, |_| 7u8);
+            let held = pool.try_acquire().unwrap();
+            let releaser = thread::spawn(move || drop(held));
+            assert_eq!(*block_on(pool.acquire()), 7);
+            releaser.join().unwrap();
+            assert_eq!(pool.waiting(), 0);
+        });
+    }
+
+    #[test]
+    fn a_waiter_cancelled_while_a_release_races_loses_no_value() {
+        loom::model(|| {
+            let pool = SharedObjectPool::new(1, |_| ());
+            let held = pool.try_acquire().unwrap();
+            let mut waiting = Box::pin(pool.acquire());
+            let mut cx = Context::from_waker(Waker::noop());
+            assert!(waiting.as_mut().poll(&mut cx).is_pending());
+            let releaser = thread::spawn(move || drop(held));
+            drop(waiting);
+            releaser.join().unwrap();
+            assert!(pool.try_acquire().is_some());
+            assert_eq!(pool.waiting(), 0);
+        });
+    }
+}

@@ -3,6 +3,7 @@
 //! | type | what |
 //! |---|---|
 //! | [`ObjectPool`] | `N` values in place (`no_std`, no heap), one thread; returned when the [`Pooled`] guard drops |
+//! | [`SharedObjectPool`] | values lent to any thread and returned from any thread through a lock-free free list; `acquire().await` waits without allocating (feature `alloc`, targets with 64-bit atomics) |
 //! | [`SlabPool`] | per-core fixed pages; payloads cross threads as [`SlabTicket`]s that go home through a bounded return queue on drop (feature `alloc`) |
 //! | [`BufferPool`] | fixed byte buffers with per-thread caches ([`LocalPool`]), async FIFO waiting, and refcounted [`Packet`]s that cross threads as [`SendPacket`]s (feature `alloc`) |
 //! | [`Scratch`] | a bump arena for scratch bytes, reset at the end of each scope; slices cannot leave the scope (feature `alloc`) |
@@ -17,8 +18,12 @@ mod object;
 mod queue;
 #[cfg(feature = "alloc")]
 mod scratch;
+#[cfg(all(feature = "alloc", target_has_atomic = "64"))]
+mod shared;
 #[cfg(feature = "alloc")]
 mod slab;
+#[cfg(feature = "alloc")]
+mod waiters;
 
 #[cfg(feature = "alloc")]
 pub use buffer::{
@@ -27,6 +32,8 @@ pub use buffer::{
 pub use object::{ObjectPool, Pooled};
 #[cfg(feature = "alloc")]
 pub use scratch::{Arena, Scratch, ScratchError};
+#[cfg(all(feature = "alloc", target_has_atomic = "64"))]
+pub use shared::{SharedAcquire, SharedObjectPool, SharedPooled};
 #[cfg(feature = "alloc")]
 pub use slab::{Payload, SlabError, SlabPool, SlabStats, SlabTicket};
 

@@ -8,7 +8,7 @@ use core::marker::PhantomPinned;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use super::free::Node;
+use super::super::waiters::Node;
 use super::{Buffer, LocalPool};
 use crate::sync::Ordering;
 
@@ -85,7 +85,7 @@ impl Future for Acquire<'_> {
             }
             n.waker = Some(waker);
             // SAFETY: the future is pinned and unlinks the node in `drop`.
-            unsafe { free.enqueue(node, &shared.waiting) };
+            unsafe { free.waiters.enqueue(node, &shared.waiting) };
             Step::Wait(None)
         });
         match step {
@@ -116,7 +116,7 @@ impl Drop for Acquire<'_> {
             let n = unsafe { &mut *node };
             if n.queued {
                 // SAFETY: queued in this list.
-                unsafe { free.unlink(node, &shared.waiting) };
+                unsafe { free.waiters.unlink(node, &shared.waiting) };
             }
             (n.granted.take(), n.waker.take())
         });
