@@ -5,7 +5,6 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
-use core::future::poll_fn;
 use core::task::{Context, Poll};
 
 use super::writer::Writer;
@@ -287,7 +286,7 @@ impl WriteFlusher {
         &mut self,
         sink: &mut W,
     ) -> std::io::Result<usize> {
-        match poll_fn(|cx| self.poll_ready(cx)).await {
+        match core::future::poll_fn(|cx| self.poll_ready(cx)).await {
             Ok(()) => self.try_write_to(sink),
             Err(Closed) => Ok(0),
         }
@@ -395,7 +394,10 @@ impl WriteFlusher {
         &mut self,
         sink: &mut W,
     ) -> std::io::Result<usize> {
-        if poll_fn(|cx| self.poll_ready(cx)).await.is_err() {
+        if core::future::poll_fn(|cx| self.poll_ready(cx))
+            .await
+            .is_err()
+        {
             return Ok(0);
         }
         let mut bytes = 0;
@@ -420,8 +422,10 @@ async fn write_batch_tokio<W: tokio::io::AsyncWrite + Unpin + ?Sized>(
     let bytes = io_slices(batch, &mut slices);
     let mut rest = &mut slices[..batch.len()];
     while !rest.is_empty() {
-        let written =
-            poll_fn(|cx| core::pin::Pin::new(&mut *sink).poll_write_vectored(cx, rest)).await?;
+        let written = core::future::poll_fn(|cx| {
+            core::pin::Pin::new(&mut *sink).poll_write_vectored(cx, rest)
+        })
+        .await?;
         if written == 0 {
             return Err(ErrorKind::WriteZero.into());
         }
