@@ -641,7 +641,10 @@ fn shared_object_pool_acquire_release_wait_and_cross_thread_allocate_nothing() {
     use std::future::Future;
     use zerocast::pool::SharedObjectPool;
 
-    let pool = SharedObjectPool::new(2, |_| Vec::<u8>::with_capacity(64)).reset(Vec::clear);
+    // `'static`, so lent values can be sent to another thread.
+    let pool: &'static _ = Box::leak(Box::new(
+        SharedObjectPool::new(2, |_| Vec::<u8>::with_capacity(64)).reset(Vec::clear),
+    ));
     let waker = SHARED_WAKES.waker();
     let round = |i: u64| {
         let mut a = pool.try_acquire().unwrap();
@@ -672,7 +675,7 @@ fn shared_object_pool_acquire_release_wait_and_cross_thread_allocate_nothing() {
 
     // Across threads: values lent here, returned there, with a waiting
     // (parked) acquire when both are out.
-    let (mut tx, mut rx) = spsc::channel::<zerocast::pool::SharedPooled<Vec<u8>>>(4);
+    let (mut tx, mut rx) = spsc::channel::<zerocast::pool::SharedPooled<'static, Vec<u8>>>(4);
     let counted = Arc::new(Barrier::new(2));
     let there = {
         let counted = counted.clone();

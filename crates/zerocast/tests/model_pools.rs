@@ -73,7 +73,7 @@ proptest! {
     ) {
         const N: usize = 4;
         let pool = zerocast::pool::SharedObjectPool::new(N, |_| 0u32);
-        let mut lent: Vec<(zerocast::pool::SharedPooled<u32>, u32)> = Vec::new();
+        let mut lent: Vec<(zerocast::pool::SharedPooled<'_, u32>, u32)> = Vec::new();
         for op in ops {
             match op {
                 PoolOp::Acquire => match pool.try_acquire() {

@@ -394,10 +394,11 @@ fn shared_object_pool_four_threads_never_share_a_value() {
 
     let pool = SharedObjectPool::new(3, |_| AtomicUsize::new(0));
     let clashes = Arc::new(AtomicUsize::new(0));
-    let threads: Vec<_> = (0..4)
-        .map(|t| {
-            let (pool, clashes) = (pool.clone(), clashes.clone());
-            std::thread::spawn(move || {
+    std::thread::scope(|s| {
+        let pool = &pool;
+        for t in 0..4 {
+            let clashes = clashes.clone();
+            s.spawn(move || {
                 for i in 0..250_000 {
                     // Half wait asynchronously, half try and spin.
                     let v = if (i + t) % 2 == 0 {
@@ -415,12 +416,9 @@ fn shared_object_pool_four_threads_never_share_a_value() {
                     }
                     v.fetch_sub(1, Ordering::Relaxed);
                 }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
+            });
+        }
+    });
     assert_eq!(clashes.load(Ordering::Relaxed), 0, "a value was lent twice");
     assert_eq!(
         (0..3).filter_map(|_| pool.try_acquire()).count(),

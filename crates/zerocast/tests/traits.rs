@@ -99,8 +99,8 @@ fn an_object_pool_moves_between_threads_but_is_not_shared() {
     sync::<SlabTicket>();
     send::<SharedObjectPool<String>>();
     sync::<SharedObjectPool<String>>();
-    send::<SharedPooled<String>>();
-    sync::<SharedPooled<String>>();
+    send::<SharedPooled<'static, String>>();
+    sync::<SharedPooled<'static, String>>();
 }
 
 #[test]

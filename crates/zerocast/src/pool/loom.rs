@@ -77,18 +77,16 @@ mod shared {
     #[test]
     fn racing_acquire_release_never_shares_a_value() {
         loom::model(|| {
-            let pool = SharedObjectPool::new(1, |_| AtomicUsize::new(0));
+            let pool: &'static _ =
+                Box::leak(Box::new(SharedObjectPool::new(1, |_| AtomicUsize::new(0))));
             let use_it = |pool: &SharedObjectPool<AtomicUsize>| {
                 if let Some(v) = pool.try_acquire() {
                     assert_eq!(v.fetch_add(1, Ordering::Relaxed), 0, "shared!");
                     v.fetch_sub(1, Ordering::Relaxed);
                 }
             };
-            let other = {
-                let pool = pool.clone();
-                thread::spawn(move || use_it(&pool))
-            };
-            use_it(&pool);
+            let other = thread::spawn(move || use_it(pool));
+            use_it(pool);
             other.join().unwrap();
             assert!(pool.try_acquire().is_some(), "the value came back");
         });
@@ -97,7 +95,7 @@ mod shared {
     #[test]
     fn a_waiter_racing_a_release_on_another_thread_is_served() {
         loom::model(|| {
-            let pool = SharedObjectPool::new(1, |_| 7u8);
+            let pool: &'static _ = Box::leak(Box::new(SharedObjectPool::new(1, |_| 7u8)));
             let held = pool.try_acquire().unwrap();
             let releaser = thread::spawn(move || drop(held));
             assert_eq!(*block_on(pool.acquire()), 7);
@@ -109,7 +107,7 @@ mod shared {
     #[test]
     fn a_waiter_cancelled_while_a_release_races_loses_no_value() {
         loom::model(|| {
-            let pool = SharedObjectPool::new(1, |_| ());
+            let pool: &'static _ = Box::leak(Box::new(SharedObjectPool::new(1, |_| ())));
             let held = pool.try_acquire().unwrap();
             let mut waiting = Box::pin(pool.acquire());
             let mut cx = Context::from_waker(Waker::noop());

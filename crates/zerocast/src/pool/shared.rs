@@ -19,7 +19,6 @@
 //!   that is also what loom models exactly.)
 
 use alloc::boxed::Box;
-use alloc::sync::Arc;
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomPinned;
@@ -42,8 +41,10 @@ const TAG_ONE: u64 = 1 << 32;
 /// allocating, when all are lent out. All values are made by
 /// [`new`](Self::new); nothing allocates after it.
 ///
-/// Cloning a `SharedObjectPool` clones a handle to the same values (each
-/// guard holds one, too).
+/// Guards borrow the pool, so a guard sent to another thread needs the pool
+/// to outlive that thread: share it by reference in a scope
+/// (`std::thread::scope`), or make it `'static` (a `static`, or
+/// `Box::leak` at start-up). No reference count is touched per value.
 ///
 /// # Examples
 ///
@@ -53,16 +54,12 @@ const TAG_ONE: u64 = 1 << 32;
 /// let pool = SharedObjectPool::new(2, |_| Vec::<u8>::with_capacity(1024)).reset(Vec::clear);
 /// let mut buf = pool.try_acquire().unwrap();
 /// buf.extend_from_slice(b"hello");
-/// std::thread::spawn(move || assert_eq!(&buf[..], b"hello")) // returned there
-///     .join()
-///     .unwrap();
+/// std::thread::scope(|s| {
+///     s.spawn(move || assert_eq!(&buf[..], b"hello")); // returned there
+/// });
 /// assert_eq!(pool.try_acquire().unwrap().len(), 0, "reset on return");
 /// ```
 pub struct SharedObjectPool<T> {
-    inner: Arc<Inner<T>>,
-}
-
-struct Inner<T> {
     values: Box<[UnsafeCell<T>]>,
     /// Per value: `index + 1` of the value below it on the stack, 0 for none.
     next: Box<[AtomicU64]>,
@@ -77,16 +74,22 @@ struct Inner<T> {
 // SAFETY: a value is reached only through the one guard that holds its index
 // (popped from the stack or granted under the lock, with acquire/release
 // hand-over), so moving values between threads needs only `T: Send`.
-unsafe impl<T: Send> Sync for Inner<T> {}
+unsafe impl<T: Send> Sync for SharedObjectPool<T> {}
 // SAFETY: as above.
-unsafe impl<T: Send> Send for Inner<T> {}
+unsafe impl<T: Send> Send for SharedObjectPool<T> {}
 
 /// A value lent by a [`SharedObjectPool`]; dereferences to it and returns it
 /// (after the pool's reset hook) when dropped, on any thread.
-pub struct SharedPooled<T> {
-    pool: SharedObjectPool<T>,
+pub struct SharedPooled<'a, T> {
+    pool: &'a SharedObjectPool<T>,
     index: u32,
 }
+
+// SAFETY: the guard is the only way to the value: sending it sends a `T`,
+// and sharing it shares a `&T`; the pool it borrows is `Sync` for `T: Send`.
+unsafe impl<T: Send> Send for SharedPooled<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for SharedPooled<'_, T> {}
 
 /// Waits for a value of a [`SharedObjectPool`]; see
 /// [`SharedObjectPool::acquire`]. `!Unpin`: its queue node is inside it.
@@ -123,23 +126,17 @@ impl<T> SharedObjectPool<T> {
             .map(|i| AtomicU64::new(if i + 1 < count { i as u64 + 2 } else { 0 }))
             .collect();
         Self {
-            inner: Arc::new(Inner {
-                values: (0..count).map(|i| UnsafeCell::new(make(i))).collect(),
-                next,
-                head: AtomicU64::new(1),
-                waiters: SpinLock::new(WaitList::new()),
-                waiting: AtomicUsize::new(0),
-                reset: None,
-            }),
+            values: (0..count).map(|i| UnsafeCell::new(make(i))).collect(),
+            next,
+            head: AtomicU64::new(1),
+            waiters: SpinLock::new(WaitList::new()),
+            waiting: AtomicUsize::new(0),
+            reset: None,
         }
     }
 
     /// Runs `reset` on every value as it is returned (before anyone else can
     /// acquire it).
-    ///
-    /// # Panics
-    ///
-    /// If the pool was already cloned or a value is lent out.
     ///
     /// # Examples
     ///
@@ -148,11 +145,8 @@ impl<T> SharedObjectPool<T> {
     /// *pool.try_acquire().unwrap() += 1;
     /// assert_eq!(*pool.try_acquire().unwrap(), 0);
     /// ```
-    #[track_caller]
     pub fn reset(mut self, reset: fn(&mut T)) -> Self {
-        Arc::get_mut(&mut self.inner)
-            .expect("SharedObjectPool::reset: set it before sharing the pool")
-            .reset = Some(reset);
+        self.reset = Some(reset);
         self
     }
 
@@ -167,8 +161,8 @@ impl<T> SharedObjectPool<T> {
     /// drop(held);
     /// assert!(pool.try_acquire().is_some());
     /// ```
-    pub fn try_acquire(&self) -> Option<SharedPooled<T>> {
-        let index = self.inner.pop()?;
+    pub fn try_acquire(&self) -> Option<SharedPooled<'_, T>> {
+        let index = self.pop()?;
         Some(self.lend(index))
     }
 
@@ -205,7 +199,7 @@ impl<T> SharedObjectPool<T> {
     /// assert_eq!(zerocast::pool::SharedObjectPool::new(3, |_| ()).capacity(), 3);
     /// ```
     pub fn capacity(&self) -> usize {
-        self.inner.values.len()
+        self.values.len()
     }
 
     /// Futures waiting for a value now.
@@ -216,18 +210,13 @@ impl<T> SharedObjectPool<T> {
     /// assert_eq!(zerocast::pool::SharedObjectPool::new(1, |_| ()).waiting(), 0);
     /// ```
     pub fn waiting(&self) -> usize {
-        self.inner.waiting.load(Ordering::Relaxed)
+        self.waiting.load(Ordering::Relaxed)
     }
 
-    fn lend(&self, index: u32) -> SharedPooled<T> {
-        SharedPooled {
-            pool: self.clone(),
-            index,
-        }
+    fn lend(&self, index: u32) -> SharedPooled<'_, T> {
+        SharedPooled { pool: self, index }
     }
-}
 
-impl<T> Inner<T> {
     /// Pops a free index. Acquire pairs with the Release of the push that
     /// put it there, so the last holder's writes are visible.
     fn pop(&self) -> Option<u32> {
@@ -303,14 +292,6 @@ impl<T> Inner<T> {
     }
 }
 
-impl<T> Clone for SharedObjectPool<T> {
-    fn clone(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-        }
-    }
-}
-
 impl<T> fmt::Debug for SharedObjectPool<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedObjectPool")
@@ -320,54 +301,53 @@ impl<T> fmt::Debug for SharedObjectPool<T> {
     }
 }
 
-impl<T> Deref for SharedPooled<T> {
+impl<T> Deref for SharedPooled<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
         // SAFETY: this guard holds the index, so no one else reaches the value.
-        unsafe { &*self.pool.inner.values[self.index as usize].with(|p| p) }
+        unsafe { &*self.pool.values[self.index as usize].with(|p| p) }
     }
 }
 
-impl<T> DerefMut for SharedPooled<T> {
+impl<T> DerefMut for SharedPooled<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`, and `&mut self` makes this the only access.
-        unsafe { &mut *self.pool.inner.values[self.index as usize].with_mut(|p| p) }
+        unsafe { &mut *self.pool.values[self.index as usize].with_mut(|p| p) }
     }
 }
 
-impl<T> Drop for SharedPooled<T> {
+impl<T> Drop for SharedPooled<'_, T> {
     fn drop(&mut self) {
-        if let Some(reset) = self.pool.inner.reset {
+        if let Some(reset) = self.pool.reset {
             reset(self);
         }
-        self.pool.inner.release(self.index);
+        self.pool.release(self.index);
     }
 }
 
-impl<T: fmt::Debug> fmt::Debug for SharedPooled<T> {
+impl<T: fmt::Debug> fmt::Debug for SharedPooled<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         T::fmt(self, f)
     }
 }
 
-impl<T> Future for SharedAcquire<'_, T> {
-    type Output = SharedPooled<T>;
+impl<'a, T> Future for SharedAcquire<'a, T> {
+    type Output = SharedPooled<'a, T>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SharedPooled<T>> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SharedPooled<'a, T>> {
         // SAFETY: nothing is moved out; the node keeps its address until
         // `drop` unlinks it.
         let this = unsafe { self.get_unchecked_mut() };
         let pool = this.pool;
-        let inner = &*pool.inner;
         if !this.registered {
-            if let Some(index) = inner.pop() {
+            if let Some(index) = pool.pop() {
                 return Poll::Ready(pool.lend(index));
             }
         }
         let node = this.node.with_mut(|p| p);
         let waker = cx.waker().clone();
-        let (granted, _unused): (Option<u32>, Option<Waker>) = inner.waiters.with(|list| {
+        let (granted, _unused): (Option<u32>, Option<Waker>) = pool.waiters.with(|list| {
             // SAFETY: the lock is held, and the node is this future's.
             let n = unsafe { &mut *node };
             if let Some(index) = n.granted.take() {
@@ -376,7 +356,7 @@ impl<T> Future for SharedAcquire<'_, T> {
             let old = n.waker.replace(waker);
             if !n.queued {
                 // SAFETY: the future is pinned and unlinks the node in `drop`.
-                unsafe { list.enqueue(node, &inner.waiting) };
+                unsafe { list.enqueue(node, &pool.waiting) };
             }
             (None, old)
         });
@@ -388,20 +368,20 @@ impl<T> Future for SharedAcquire<'_, T> {
         // Queued: look once more, in case a release pushed before it could
         // see this waiter (pairs with the fence in `release`).
         fence(Ordering::SeqCst);
-        if let Some(index) = inner.pop() {
-            let granted = inner.waiters.with(|list| {
+        if let Some(index) = pool.pop() {
+            let granted = pool.waiters.with(|list| {
                 // SAFETY: the lock is held, and the node is this future's.
                 let n = unsafe { &mut *node };
                 if n.queued {
                     // SAFETY: queued in this list.
-                    unsafe { list.unlink(node, &inner.waiting) };
+                    unsafe { list.unlink(node, &pool.waiting) };
                 }
                 n.granted.take()
             });
             this.registered = false;
             if let Some(extra) = granted {
                 // Granted meanwhile as well: one goes back.
-                inner.release(extra);
+                pool.release(extra);
             }
             return Poll::Ready(pool.lend(index));
         }
@@ -414,21 +394,21 @@ impl<T> Drop for SharedAcquire<'_, T> {
         if !self.registered {
             return;
         }
-        let inner = &*self.pool.inner;
+        let pool = self.pool;
         let node = self.node.with_mut(|p| p);
-        let (granted, waker) = inner.waiters.with(|list| {
+        let (granted, waker) = pool.waiters.with(|list| {
             // SAFETY: the lock is held, and the node is this future's.
             let n = unsafe { &mut *node };
             if n.queued {
                 // SAFETY: queued in this list.
-                unsafe { list.unlink(node, &inner.waiting) };
+                unsafe { list.unlink(node, &pool.waiting) };
             }
             (n.granted.take(), n.waker.take())
         });
         drop(waker);
         if let Some(index) = granted {
             // Granted but never seen: on to the next waiter, or the pool.
-            inner.release(index);
+            pool.release(index);
         }
     }
 }
@@ -460,7 +440,9 @@ mod tests {
         seen.sort_unstable();
         assert_eq!(seen, [0, 1, 2]);
         assert!(pool.try_acquire().is_none());
-        std::thread::spawn(move || drop(held)).join().unwrap();
+        std::thread::scope(|s| {
+            s.spawn(move || drop(held));
+        });
         assert_eq!((0..3).filter_map(|_| pool.try_acquire()).count(), 3);
     }
 
