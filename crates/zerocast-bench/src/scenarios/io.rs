@@ -32,30 +32,35 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         b0_messages: 50_000,
         warmup: 10_000,
     };
-    let writer = |name, payload: usize| Scenario {
+    let scenario = |name, contenders| Scenario {
         name,
         kind: Kind::Throughput,
         quick: size(2_000_000),
         full: size(10_000_000),
-        contenders: vec![
-            Contender::new("zerocast", move |cfg: &RunConfig| {
-                run_zerocast_writer(cfg, payload)
-            }),
-            Contender::new("bab", move |cfg: &RunConfig| run_bab_writer(cfg, payload)),
-            Contender::new("std", move |cfg: &RunConfig| run_vec_writer(cfg, payload)),
-        ],
+        contenders,
     };
-    let framer = |name, payload: usize| Scenario {
-        name,
-        kind: Kind::Throughput,
-        quick: size(2_000_000),
-        full: size(10_000_000),
-        contenders: vec![
-            Contender::new("zerocast", move |cfg: &RunConfig| {
-                run_zerocast_framer(cfg, payload)
-            }),
-            Contender::new("bab", move |cfg: &RunConfig| run_bab_framer(cfg, payload)),
-        ],
+    let writer = |name, payload: usize| {
+        scenario(
+            name,
+            vec![
+                Contender::new("zerocast", move |cfg: &RunConfig| {
+                    run_zerocast_writer(cfg, payload)
+                }),
+                Contender::new("bab", move |cfg: &RunConfig| run_bab_writer(cfg, payload)),
+                Contender::new("std", move |cfg: &RunConfig| run_vec_writer(cfg, payload)),
+            ],
+        )
+    };
+    let framer = |name, payload: usize| {
+        scenario(
+            name,
+            vec![
+                Contender::new("zerocast", move |cfg: &RunConfig| {
+                    run_zerocast_framer(cfg, payload)
+                }),
+                Contender::new("bab", move |cfg: &RunConfig| run_bab_framer(cfg, payload)),
+            ],
+        )
     };
     vec![
         writer("io/writer-flusher/16B", 16),
