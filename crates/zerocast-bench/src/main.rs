@@ -21,7 +21,7 @@ static GLOBAL: GuardedAlloc = GuardedAlloc::system();
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Small sizes and 5 timing rounds: about 3.5 minutes on 2 cores.
+    /// Small sizes and 5 timing rounds: about a minute on 2 cores.
     #[arg(long)]
     quick: bool,
     /// Timing rounds per scenario (default: 5 with --quick, 9 otherwise).

@@ -6,8 +6,8 @@
 use zerocast::io::{FlushQueue, FrameError, Framer, WriteError, WriteFlusher};
 use zerocast::multicast::{Publish, Publisher, Recv, RecvGuard, RecvRef, Subscriber};
 use zerocast::pool::{
-    Buffer, BufferPool, ObjectPool, Packet, Scratch, SendPacket, SharedObjectPool, SharedPooled,
-    SlabPool, SlabTicket,
+    Buffer, BufferPool, ObjectPool, Packet, Scratch, SendPacket, SharedAcquire, SharedObjectPool,
+    SharedPooled, SlabPool, SlabTicket,
 };
 use zerocast::reader::{Lagged, Reader};
 use zerocast::ring::EventRing;
@@ -101,6 +101,8 @@ fn an_object_pool_moves_between_threads_but_is_not_shared() {
     sync::<SharedObjectPool<String>>();
     send::<SharedPooled<'static, String>>();
     sync::<SharedPooled<'static, String>>();
+    // Waiting works on a work-stealing runtime, too.
+    send::<SharedAcquire<'static, String>>();
 }
 
 #[test]

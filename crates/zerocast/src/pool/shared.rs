@@ -102,6 +102,12 @@ pub struct SharedAcquire<'a, T> {
     _pinned: PhantomPinned,
 }
 
+// SAFETY: the node (raw list pointers, a `Send` waker, an index) is reached
+// only with the pool's lock held, from whichever thread polls or drops the
+// future; the pool reference is `Sync` for `T: Send`. So the future may be
+// polled on another thread (a work-stealing runtime) between polls.
+unsafe impl<T: Send> Send for SharedAcquire<'_, T> {}
+
 impl<T> SharedObjectPool<T> {
     /// A pool of `count` values, value `i` made by `make(i)`.
     ///
