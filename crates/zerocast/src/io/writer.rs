@@ -96,9 +96,10 @@ pub struct Writer {
     ring: Option<Producer<'static, SendPacket>>,
     /// The buffer being filled.
     buf: Option<Buffer>,
-    /// The bytes committed into `buf` and not yet handed over: always the
-    /// tail of `buf`'s frozen part.
-    segment: Option<Packet>,
+    /// Where in `buf` the bytes not yet handed over start: the segment is
+    /// `buf`'s frozen bytes from here on (a packet is made of it only when
+    /// it is handed over).
+    handed: usize,
     /// Hand the segment over once it holds this many bytes.
     flush_at: usize,
     /// The pool's buffer size: the largest reservation.
@@ -128,7 +129,7 @@ impl Writer {
             slot,
             ring: Some(ring),
             buf: None,
-            segment: None,
+            handed: 0,
             flush_at: usize::MAX,
         }
     }
@@ -259,7 +260,7 @@ impl Writer {
     /// # Ok::<(), zerocast::io::WriteError>(())
     /// ```
     pub fn try_flush(&mut self) -> Result<(), WriteError> {
-        if self.segment.is_none() {
+        if self.unflushed() == 0 {
             return Ok(());
         }
         if !self.ring_mut().has_free(2) {
@@ -291,7 +292,7 @@ impl Writer {
     /// # });
     /// ```
     pub async fn flush(&mut self) -> Result<(), WriteError> {
-        if self.segment.is_none() {
+        if self.unflushed() == 0 {
             return Ok(());
         }
         self.wait_for_ring().await?;
@@ -327,7 +328,7 @@ impl Writer {
     /// # Ok::<(), zerocast::io::WriteError>(())
     /// ```
     pub fn unflushed(&self) -> usize {
-        self.segment.as_ref().map_or(0, |s| s.len())
+        self.buf.as_ref().map_or(0, |b| b.frozen() - self.handed)
     }
 
     fn ring_mut(&mut self) -> &mut Producer<'static, SendPacket> {
@@ -366,7 +367,8 @@ impl Writer {
     fn try_next_buffer(&mut self) -> Result<(), WriteError> {
         self.try_flush()?;
         self.buf = None;
-        self.buf = Some(self.local.try_acquire().ok_or(WriteError::Exhausted)?);
+        let fresh = self.local.try_acquire().ok_or(WriteError::Exhausted)?;
+        self.install(fresh);
         Ok(())
     }
 
@@ -377,8 +379,27 @@ impl Writer {
         self.flush().await?;
         self.buf = None;
         let fresh = self.local.acquire().await;
-        self.buf = Some(fresh);
+        self.install(fresh);
         Ok(())
+    }
+
+    /// Makes `fresh` the buffer being filled (the old one was handed over).
+    fn install(&mut self, fresh: Buffer) {
+        self.buf = Some(fresh);
+        self.handed = 0;
+    }
+
+    /// The bytes committed and not yet handed over, as a packet; they count
+    /// as handed over from now on.
+    fn take_segment(&mut self) -> Option<Packet> {
+        let buf = self.buf.as_ref()?;
+        let len = buf.frozen() - self.handed;
+        if len == 0 {
+            return None;
+        }
+        let segment = buf.frozen_packet(self.handed, len);
+        self.handed = buf.frozen();
+        Some(segment)
     }
 
     /// Waits for room for a segment, keeping the ring's last slot for drop.
@@ -391,7 +412,7 @@ impl Writer {
 
     /// Pushes the segment (the caller made sure there is room).
     fn hand_over(&mut self) -> Result<(), WriteError> {
-        let Some(segment) = self.segment.take() else {
+        let Some(segment) = self.take_segment() else {
             return Ok(());
         };
         match self.ring_mut().try_push(segment.send()) {
@@ -416,23 +437,17 @@ impl Writer {
         self.reserved(HEADER_LEN, len)
     }
 
-    /// Freezes the reserved bytes into the segment.
+    /// Freezes the reserved bytes: they join the segment.
     #[inline]
     fn commit(&mut self, header: usize, len: usize, packet: bool) -> Option<Packet> {
         let buf = self.buf.as_mut()?;
-        let total = header + len;
-        let start = buf.frozen();
         let packet = if packet {
             buf.skip(header);
             Some(buf.freeze(len))
         } else {
-            buf.skip(total);
+            buf.skip(header + len);
             None
         };
-        match self.segment.as_mut() {
-            Some(segment) => buf.extend_packet(segment, total),
-            None => self.segment = Some(buf.frozen_packet(start, total)),
-        }
         if self.unflushed() >= self.flush_at {
             self.flush_by_size();
         }
@@ -452,7 +467,7 @@ impl Drop for Writer {
         let Some(mut ring) = self.ring.take() else {
             return;
         };
-        if let Some(segment) = self.segment.take() {
+        if let Some(segment) = self.take_segment() {
             // The ring's last slot is kept for this push; it fails only if
             // the flusher is gone, and then there is no one to write to.
             let _ = ring.try_push(segment.send());

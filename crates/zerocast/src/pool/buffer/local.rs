@@ -483,22 +483,6 @@ impl Buffer {
             len as u32,
         )
     }
-
-    /// Grows `packet`, a packet of this buffer, by the `len` frozen bytes that
-    /// follow it.
-    ///
-    /// # Panics
-    ///
-    /// If `packet` is not of this buffer or those bytes are not all frozen.
-    #[inline]
-    pub(crate) fn extend_packet(&self, packet: &mut Packet, len: usize) {
-        let (index, end) = packet.position();
-        assert!(
-            index == self.index && end + len <= self.frozen as usize,
-            "Buffer: bytes not frozen"
-        );
-        packet.grow(len);
-    }
 }
 
 impl Deref for Buffer {

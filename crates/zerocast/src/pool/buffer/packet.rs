@@ -203,18 +203,6 @@ impl Packet {
         }
     }
 
-    /// The buffer index and the offset just past this packet.
-    #[inline]
-    pub(super) fn position(&self) -> (u32, usize) {
-        (self.index, (self.offset + self.len) as usize)
-    }
-
-    /// Covers `len` more bytes; the caller checked they are frozen.
-    #[inline]
-    pub(super) fn grow(&mut self, len: usize) {
-        self.len += len as u32;
-    }
-
     #[track_caller]
     fn check(&self, at: usize) {
         assert!(
