@@ -10,7 +10,7 @@ pub(crate) use loom::sync::atomic::{
     fence, AtomicBool, AtomicPtr, AtomicU64, AtomicU8, AtomicUsize, Ordering,
 };
 
-#[cfg(all(not(zerocast_loom), feature = "alloc", target_has_atomic = "64"))]
+#[cfg(not(zerocast_loom))]
 pub(crate) use core::sync::atomic::fence;
 #[cfg(all(not(zerocast_loom), target_has_atomic = "64"))]
 pub(crate) use core::sync::atomic::AtomicU64;

@@ -233,7 +233,7 @@ impl WriteFlusher {
 
 #[cfg(feature = "std")]
 impl WriteFlusher {
-    /// Writes every segment handed over so far to `sink`, up to [`BATCH`]
+    /// Writes every segment handed over so far to `sink`, up to 64
     /// segments per `write_vectored` call, and releases them. Returns the
     /// bytes written (0 if there was nothing). Does not wait.
     ///

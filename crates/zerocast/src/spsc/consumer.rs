@@ -76,7 +76,9 @@ impl<'a, T> Consumer<'a, T> {
         self.head = head;
         let core = self.core();
         core.head.store(head, Ordering::Release);
-        core.tx_wait.wake();
+        // The producer re-checks after `fence::heavy` when it registers.
+        crate::wait::fence::light();
+        core.tx_wait.wake_fenced();
     }
 
     /// Whether the producer is gone and everything it sent has been taken.
@@ -138,7 +140,7 @@ impl<'a, T> Consumer<'a, T> {
             Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Poll::Ready(Err(Closed)),
             Err(TryRecvError::Empty) => {}
         }
-        self.core().rx_wait.register(cx.waker());
+        self.core().rx_wait.register_fenced(cx.waker());
         // Check again: the producer may have published before we registered.
         match self.try_pop() {
             Ok(v) => Poll::Ready(Ok(v)),
@@ -172,7 +174,7 @@ impl<'a, T> Consumer<'a, T> {
         if self.drained_and_closed() {
             return Poll::Ready(Err(Closed));
         }
-        self.core().rx_wait.register(cx.waker());
+        self.core().rx_wait.register_fenced(cx.waker());
         // Check again: the producer may have published before we registered.
         if self.available() > 0 {
             Poll::Ready(Ok(()))

@@ -16,9 +16,14 @@
 //!
 //! Head and tail sit on their own cache lines; each side keeps a private copy
 //! of its own index and a cached copy of the other's, refreshed only when the
-//! ring looks full (producer) or empty (consumer). Every publish ends with one
-//! read-modify-write on the other side's [`WaitCell`](crate::wait::WaitCell),
-//! which is what makes waiting race-free (see [`wait`](crate::wait)).
+//! ring looks full (producer) or empty (consumer). Every publish ends with a
+//! plain load of the other side's [`WaitCell`](crate::wait::WaitCell) after an
+//! asymmetric fence: on Linux with `std`, a compiler fence here and a
+//! `membarrier` system call on the side that registers to wait, so the
+//! per-message path has no read-modify-write and no barrier instruction, and a
+//! side pays for the race-free hand-off only when it is about to sleep (about
+//! 0.1 µs, 5 µs while the other side runs, on the VM of the README's figures).
+//! Elsewhere both are `SeqCst` fences (see [`wait`](crate::wait)).
 //!
 //! # Examples
 //!

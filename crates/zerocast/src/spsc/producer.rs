@@ -37,6 +37,8 @@ unsafe impl<T: Send> Send for Producer<'_, T> {}
 
 impl<'a, T> Producer<'a, T> {
     pub(super) fn new(core: NonNull<Core<T>>) -> Self {
+        // Before either handle exists: both sides then agree on the fences.
+        crate::wait::fence::init();
         Self {
             core,
             tail: 0,
@@ -76,7 +78,9 @@ impl<'a, T> Producer<'a, T> {
         self.tail = tail;
         let core = self.core();
         core.tail.store(tail, Ordering::Release);
-        core.rx_wait.wake();
+        // The consumer re-checks after `fence::heavy` when it registers.
+        crate::wait::fence::light();
+        core.rx_wait.wake_fenced();
     }
 
     /// Sends `value` if there is room, without waiting.
@@ -125,6 +129,7 @@ impl<'a, T> Producer<'a, T> {
     }
 
     /// Room for `n` more items now.
+    #[cfg(feature = "alloc")]
     #[inline]
     pub(crate) fn has_free(&mut self, n: usize) -> bool {
         self.free_for(n) >= n
@@ -138,7 +143,7 @@ impl<'a, T> Producer<'a, T> {
         if self.free_for(n) >= n {
             return Poll::Ready(Ok(()));
         }
-        self.core().tx_wait.register(cx.waker());
+        self.core().tx_wait.register_fenced(cx.waker());
         // Check again: the consumer may have released a slot before we registered.
         if self.core().is_closed(RX_CLOSED) {
             return Poll::Ready(Err(Closed));

@@ -142,6 +142,27 @@ impl WaitCell {
     /// for one: for a caller that already knows a waiter registered (a
     /// [`WakerSet`](super::WakerSet) whose mask bit was set). If none is stored
     /// after all, it does nothing.
+    /// Wakes the registered waiter, if any, for a notifier that put
+    /// [`fence::light`](super::fence::light) between its store and this call;
+    /// its waiter registers with [`register_fenced`](Self::register_fenced).
+    /// A plain load where [`wake`](Self::wake) needs a read-modify-write: the
+    /// fences order it against the registration instead.
+    #[inline]
+    pub(crate) fn wake_fenced(&self) {
+        if self.state.load(Ordering::Relaxed) & WAITER != 0 {
+            self.wake_stored();
+        }
+    }
+
+    /// [`register`](Self::register), then [`fence::heavy`](super::fence::heavy):
+    /// for a waiter whose notifier wakes it with
+    /// [`wake_fenced`](Self::wake_fenced). Check again after this, as after
+    /// `register`.
+    pub(crate) fn register_fenced(&self, waker: &Waker) {
+        self.register(waker);
+        super::fence::heavy();
+    }
+
     #[inline]
     pub(super) fn wake_stored(&self) {
         let previous = self.state.fetch_or(WAKING, Ordering::AcqRel);

@@ -14,11 +14,18 @@
 //! loom; that is why the slot is ours rather than `atomic-waker`'s, whose
 //! atomics loom cannot see).
 //!
+//! A channel whose notifier runs once per message can do better than an RMW
+//! per message: the crate-private `fence` module pairs a nearly free fence on the notifier's side
+//! with a costly one on the waiter's (a `membarrier` system call on Linux),
+//! and `WaitCell::wake_fenced` then only loads the state. The SPSC channel
+//! uses that pair in both directions.
+//!
 //! Registering clones the waker only when it differs from the stored one
 //! (`Waker::will_wake`), so a task that waits again and again stores nothing
 //! new. Spurious wake-ups are possible and harmless; the latest waker wins.
 
 mod cell;
+pub(crate) mod fence;
 #[cfg(feature = "alloc")]
 mod handles;
 #[cfg(feature = "alloc")]
