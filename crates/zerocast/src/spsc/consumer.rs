@@ -7,7 +7,7 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
-use super::core::{Core, RX_CLOSED, TX_CLOSED};
+use super::core::{Core, Ring, RX_CLOSED, TX_CLOSED};
 use crate::error::{Closed, TryRecvError};
 use crate::sync::Ordering;
 
@@ -23,6 +23,8 @@ use crate::sync::Ordering;
 /// ```
 pub struct Consumer<'a, T> {
     core: NonNull<Core<T>>,
+    /// The core's slots and capacity, copied: read on every message.
+    ring: Ring<T>,
     /// Our own `head`.
     head: usize,
     /// The producer's `tail` as last seen; refreshed only when the ring looks empty.
@@ -39,6 +41,8 @@ impl<'a, T> Consumer<'a, T> {
     pub(super) fn new(core: NonNull<Core<T>>) -> Self {
         Self {
             core,
+            // SAFETY: the core is alive (the caller made it for this handle).
+            ring: unsafe { core.as_ref() }.ring,
             head: 0,
             tail: 0,
             _storage: PhantomData,
@@ -56,12 +60,12 @@ impl<'a, T> Consumer<'a, T> {
     /// `want` looked ready.
     #[inline]
     fn available_for(&mut self, want: usize) -> usize {
-        let n = self.core().distance(self.head, self.tail);
+        let n = self.ring.distance(self.head, self.tail);
         if n >= want {
             return n;
         }
         self.tail = self.core().tail.load(Ordering::Acquire);
-        self.core().distance(self.head, self.tail)
+        self.ring.distance(self.head, self.tail)
     }
 
     /// Items ready, refreshing the producer's position only if none looked ready.
@@ -120,10 +124,10 @@ impl<'a, T> Consumer<'a, T> {
         // SAFETY: `head != tail` after an Acquire load of `tail`, so the slot
         // holds an item the producer published; moving on below releases it.
         let value = self
-            .core()
+            .ring
             .slot(head)
             .with(|p| unsafe { (*p).assume_init_read() });
-        let next = self.core().next(head);
+        let next = self.ring.next(head);
         self.release(next);
         Ok(value)
     }
@@ -222,10 +226,10 @@ impl<'a, T> Consumer<'a, T> {
             // SAFETY: the `n` positions from `head` hold published items, each
             // read once; `T: Copy`, so reading leaves nothing to drop.
             *slot = self
-                .core()
+                .ring
                 .slot(pos)
                 .with(|p| unsafe { (*p).assume_init_read() });
-            pos = self.core().next(pos);
+            pos = self.ring.next(pos);
         }
         if n > 0 {
             self.release(pos);
@@ -264,13 +268,13 @@ impl<'a, T> Consumer<'a, T> {
 
     /// The ring's capacity.
     pub fn capacity(&self) -> usize {
-        self.core().capacity
+        self.ring.capacity
     }
 
     /// Items in the ring now (a snapshot).
     pub fn len(&self) -> usize {
         let tail = self.core().tail.load(Ordering::Acquire);
-        self.core().distance(self.head, tail)
+        self.ring.distance(self.head, tail)
     }
 
     /// Whether the ring is empty now (a snapshot).
@@ -392,23 +396,23 @@ impl<T> ReadChunk<'_, '_, T> {
         if i >= self.len() {
             return None;
         }
-        let core = self.consumer.core();
-        let pos = core.advance(self.start, self.consumed + i);
+        let ring = self.consumer.ring;
+        let pos = ring.advance(self.start, self.consumed + i);
         // SAFETY: positions `start..start+len` hold published items the
         // producer cannot touch until this chunk releases them; the ones
         // before `consumed` are excluded above.
-        Some(core.slot(pos).with(|p| unsafe { (*p).assume_init_ref() }))
+        Some(ring.slot(pos).with(|p| unsafe { (*p).assume_init_ref() }))
     }
 
     /// Drops the first `n` items left (all of them if fewer are left).
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.len());
         for _ in 0..n {
-            let core = self.consumer.core();
-            let pos = core.advance(self.start, self.consumed);
+            let ring = self.consumer.ring;
+            let pos = ring.advance(self.start, self.consumed);
             // SAFETY: the item at `pos` is published and not yet consumed;
             // `consumed` moves past it so it is dropped exactly once.
-            core.slot(pos)
+            ring.slot(pos)
                 .with_mut(|p| unsafe { (*p).assume_init_drop() });
             self.consumed += 1;
         }
@@ -418,7 +422,7 @@ impl<T> ReadChunk<'_, '_, T> {
 impl<T> Drop for ReadChunk<'_, '_, T> {
     fn drop(&mut self) {
         if self.consumed > 0 {
-            let head = self.consumer.core().advance(self.start, self.consumed);
+            let head = self.consumer.ring.advance(self.start, self.consumed);
             self.consumer.release(head);
         }
     }

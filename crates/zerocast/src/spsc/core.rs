@@ -24,51 +24,23 @@ pub(crate) const RX_CLOSED: u8 = 0b10;
 
 /// The shared state of one channel. Lives in a heap box or in a caller's
 /// [`Storage`](super::Storage); `release` knows which.
-#[repr(C)]
-pub(crate) struct Core<T> {
-    /// Next position the producer writes; written by the producer only.
-    pub(crate) tail: CachePadded<AtomicUsize>,
-    /// Next position the consumer reads; written by the consumer only.
-    pub(crate) head: CachePadded<AtomicUsize>,
-    /// The consumer's waker, woken after every publish.
-    pub(crate) rx_wait: CachePadded<WaitCell>,
-    /// The producer's waker, woken after every release of a slot.
-    pub(crate) tx_wait: CachePadded<WaitCell>,
-    /// `TX_CLOSED | RX_CLOSED`: set once by the dropping handle (`AcqRel`, so a
-    /// reader that sees the bit also sees everything its owner published).
-    pub(crate) closed: AtomicU8,
-    /// Live handles: 2, then 1, then the last one tears the channel down.
-    pub(crate) handles: AtomicU8,
-    /// Slots in the ring.
+/// Where the slots are and how many, with the position arithmetic. Each
+/// handle keeps its own copy, so the per-message path reads fields of the
+/// handle (`&mut self`: kept in registers) rather than of the shared core.
+pub(crate) struct Ring<T> {
     pub(crate) capacity: usize,
-    /// `capacity` slots.
     pub(crate) slots: *const Slot<T>,
-    /// Frees the memory of the channel once its items are dropped.
-    pub(crate) release: unsafe fn(NonNull<Core<T>>),
 }
 
-impl<T> Core<T> {
-    crate::sync::const_unless_loom! {
-        /// A fresh core over `capacity` slots at `slots`.
-        pub(crate) fn new(
-            capacity: usize,
-            slots: *const Slot<T>,
-            release: unsafe fn(NonNull<Core<T>>),
-        ) -> Self {
-            Self {
-                tail: CachePadded::new(AtomicUsize::new(0)),
-                head: CachePadded::new(AtomicUsize::new(0)),
-                rx_wait: CachePadded::new(WaitCell::new()),
-                tx_wait: CachePadded::new(WaitCell::new()),
-                closed: AtomicU8::new(0),
-                handles: AtomicU8::new(2),
-                capacity,
-                slots,
-                release,
-            }
-        }
+impl<T> Clone for Ring<T> {
+    fn clone(&self) -> Self {
+        *self
     }
+}
 
+impl<T> Copy for Ring<T> {}
+
+impl<T> Ring<T> {
     /// The position after `pos`.
     #[inline(always)]
     pub(crate) fn next(&self, pos: usize) -> usize {
@@ -110,6 +82,49 @@ impl<T> Core<T> {
         // core (heap box or borrowed storage), and `index < capacity`.
         unsafe { &*self.slots.add(index) }
     }
+}
+
+#[repr(C)]
+pub(crate) struct Core<T> {
+    /// Next position the producer writes; written by the producer only.
+    pub(crate) tail: CachePadded<AtomicUsize>,
+    /// Next position the consumer reads; written by the consumer only.
+    pub(crate) head: CachePadded<AtomicUsize>,
+    /// The consumer's waker, woken after every publish.
+    pub(crate) rx_wait: CachePadded<WaitCell>,
+    /// The producer's waker, woken after every release of a slot.
+    pub(crate) tx_wait: CachePadded<WaitCell>,
+    /// `TX_CLOSED | RX_CLOSED`: set once by the dropping handle (`AcqRel`, so a
+    /// reader that sees the bit also sees everything its owner published).
+    pub(crate) closed: AtomicU8,
+    /// Live handles: 2, then 1, then the last one tears the channel down.
+    pub(crate) handles: AtomicU8,
+    /// The slots; each handle holds a copy.
+    pub(crate) ring: Ring<T>,
+    /// Frees the memory of the channel once its items are dropped.
+    pub(crate) release: unsafe fn(NonNull<Core<T>>),
+}
+
+impl<T> Core<T> {
+    crate::sync::const_unless_loom! {
+        /// A fresh core over `capacity` slots at `slots`.
+        pub(crate) fn new(
+            capacity: usize,
+            slots: *const Slot<T>,
+            release: unsafe fn(NonNull<Core<T>>),
+        ) -> Self {
+            Self {
+                tail: CachePadded::new(AtomicUsize::new(0)),
+                head: CachePadded::new(AtomicUsize::new(0)),
+                rx_wait: CachePadded::new(WaitCell::new()),
+                tx_wait: CachePadded::new(WaitCell::new()),
+                closed: AtomicU8::new(0),
+                handles: AtomicU8::new(2),
+                ring: Ring { capacity, slots },
+                release,
+            }
+        }
+    }
 
     /// Marks this side closed and wakes the other side.
     pub(crate) fn close(&self, side: u8) {
@@ -143,9 +158,10 @@ impl<T> Core<T> {
         while pos != tail {
             // SAFETY: positions in `head..tail` hold initialised items, each
             // dropped once here.
-            this.slot(pos)
+            this.ring
+                .slot(pos)
                 .with_mut(|p| unsafe { (*p).assume_init_drop() });
-            pos = this.next(pos);
+            pos = this.ring.next(pos);
         }
         // SAFETY: the last handle is dropping and the items are gone.
         unsafe { (this.release)(core) };

@@ -107,7 +107,7 @@ pub fn channel<T>(capacity: usize) -> (Producer<'static, T>, Consumer<'static, T
     });
     let raw = alloc::boxed::Box::into_raw(heap);
     // SAFETY: `raw` is a valid, unique pointer from `Box::into_raw`.
-    unsafe { (*raw).core.slots = (*raw).slots.as_ptr() };
+    unsafe { (*raw).core.ring.slots = (*raw).slots.as_ptr() };
     // SAFETY: `Box::into_raw` never returns null.
     let core = unsafe { NonNull::new_unchecked(raw) }.cast::<Core<T>>();
     (Producer::new(core), Consumer::new(core))

@@ -7,7 +7,7 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
-use super::core::{Core, RX_CLOSED, TX_CLOSED};
+use super::core::{Core, Ring, RX_CLOSED, TX_CLOSED};
 use crate::error::{Closed, SendError, TrySendError};
 use crate::sync::Ordering;
 
@@ -22,6 +22,8 @@ use crate::sync::Ordering;
 /// ```
 pub struct Producer<'a, T> {
     core: NonNull<Core<T>>,
+    /// The core's slots and capacity, copied: read on every message.
+    ring: Ring<T>,
     /// Our own `tail`: no need to load what only we write.
     tail: usize,
     /// The consumer's `head` as last seen; refreshed only when the ring looks full.
@@ -41,6 +43,8 @@ impl<'a, T> Producer<'a, T> {
         crate::wait::fence::init();
         Self {
             core,
+            // SAFETY: the core is alive (the caller made it for this handle).
+            ring: unsafe { core.as_ref() }.ring,
             tail: 0,
             head: 0,
             _storage: PhantomData,
@@ -58,12 +62,12 @@ impl<'a, T> Producer<'a, T> {
     /// `want` looked free.
     #[inline]
     fn free_for(&mut self, want: usize) -> usize {
-        let free = self.core().capacity - self.core().distance(self.head, self.tail);
+        let free = self.ring.capacity - self.ring.distance(self.head, self.tail);
         if free >= want {
             return free;
         }
         self.head = self.core().head.load(Ordering::Acquire);
-        self.core().capacity - self.core().distance(self.head, self.tail)
+        self.ring.capacity - self.ring.distance(self.head, self.tail)
     }
 
     /// Free slots, refreshing the consumer's position only if none looked free.
@@ -113,10 +117,10 @@ impl<'a, T> Producer<'a, T> {
         // SAFETY: the slot at `tail` is free (the consumer has released it:
         // `free() > 0` after an Acquire load of `head`) and only the producer
         // writes free slots.
-        self.core()
+        self.ring
             .slot(tail)
             .with_mut(|p| unsafe { (*p).write(value) });
-        let next = self.core().next(tail);
+        let next = self.ring.next(tail);
         self.publish(next);
         Ok(())
     }
@@ -204,10 +208,10 @@ impl<'a, T> Producer<'a, T> {
         let mut pos = self.tail;
         for item in &items[..n] {
             // SAFETY: the `n` slots from `tail` are free, as in `try_push`.
-            self.core()
+            self.ring
                 .slot(pos)
                 .with_mut(|p| unsafe { (*p).write(*item) });
-            pos = self.core().next(pos);
+            pos = self.ring.next(pos);
         }
         if n > 0 {
             self.publish(pos);
@@ -247,13 +251,13 @@ impl<'a, T> Producer<'a, T> {
 
     /// The ring's capacity.
     pub fn capacity(&self) -> usize {
-        self.core().capacity
+        self.ring.capacity
     }
 
     /// Items in the ring now (a snapshot).
     pub fn len(&self) -> usize {
         let head = self.core().head.load(Ordering::Acquire);
-        self.core().distance(head, self.tail)
+        self.ring.distance(head, self.tail)
     }
 
     /// Whether the ring is empty now (a snapshot).
@@ -336,6 +340,12 @@ impl<T> Future for Push<'_, '_, T> {
         let Some(value) = this.value.take() else {
             panic!("Push polled after completion");
         };
+        // The common case first: room, and one check of each condition.
+        let value = match this.producer.try_push(value) {
+            Ok(()) => return Poll::Ready(Ok(())),
+            Err(TrySendError::Closed(v)) => return Poll::Ready(Err(SendError(v))),
+            Err(TrySendError::Full(v)) => v,
+        };
         match this.producer.poll_ready(cx) {
             Poll::Pending => {
                 this.value = Some(value);
@@ -379,11 +389,11 @@ impl<T> WriteChunk<'_, '_, T> {
         if self.written == self.reserved {
             return Err(value);
         }
-        let core = self.producer.core();
-        let pos = core.advance(self.start, self.written);
+        let ring = self.producer.ring;
+        let pos = ring.advance(self.start, self.written);
         // SAFETY: reserved slots are free (checked in `write_chunk`), and each
         // is written once before `written` moves past it.
-        core.slot(pos).with_mut(|p| unsafe { (*p).write(value) });
+        ring.slot(pos).with_mut(|p| unsafe { (*p).write(value) });
         self.written += 1;
         Ok(())
     }
@@ -407,7 +417,7 @@ impl<T> WriteChunk<'_, '_, T> {
 impl<T> Drop for WriteChunk<'_, '_, T> {
     fn drop(&mut self) {
         if self.written > 0 {
-            let tail = self.producer.core().advance(self.start, self.written);
+            let tail = self.producer.ring.advance(self.start, self.written);
             self.producer.publish(tail);
         }
     }
