@@ -5,6 +5,7 @@ use alloc::sync::Arc;
 use core::fmt;
 use core::future::poll_fn;
 use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
 
 use super::flusher::Queue;
 use super::header::{encode_header, HEADER_LEN};
@@ -111,6 +112,8 @@ pub struct Writer {
 /// returns it as a [`Packet`]); [`discard`](Self::discard) gives it up.
 pub struct WriteBuf<'a> {
     writer: &'a mut Writer,
+    /// The reservation's first byte (its header's, for a frame).
+    data: NonNull<u8>,
     header: usize,
     len: usize,
 }
@@ -423,8 +426,18 @@ impl Writer {
     }
 
     fn reserved(&mut self, header: usize, len: usize) -> WriteBuf<'_> {
+        // Making room left a buffer with `header + len` bytes unfrozen; the
+        // `None` arm (never taken) keeps the reservation empty regardless.
+        let (data, header, len) = match self.buf.as_ref() {
+            Some(buf) => {
+                debug_assert!(buf.remaining() >= header + len);
+                (buf.unfrozen_ptr(), header, len)
+            }
+            None => (NonNull::dangling(), 0, 0),
+        };
         WriteBuf {
             writer: self,
+            data,
             header,
             len,
         }
@@ -448,7 +461,7 @@ impl Writer {
             buf.skip(header + len);
             None
         };
-        if self.unflushed() >= self.flush_at {
+        if buf.frozen() - self.handed >= self.flush_at {
             self.flush_by_size();
         }
         packet
@@ -553,20 +566,20 @@ impl Drop for WriteBuf<'_> {
 impl Deref for WriteBuf<'_> {
     type Target = [u8];
 
+    #[inline]
     fn deref(&self) -> &[u8] {
-        match &self.writer.buf {
-            Some(buf) => &buf[self.header..self.header + self.len],
-            None => &[],
-        }
+        // SAFETY: `data` points at `header + len` unfrozen bytes of the
+        // writer's buffer (checked when reserving; `len` is 0 otherwise),
+        // which nothing else reaches while this reservation borrows the writer.
+        unsafe { core::slice::from_raw_parts(self.data.as_ptr().add(self.header), self.len) }
     }
 }
 
 impl DerefMut for WriteBuf<'_> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [u8] {
-        match &mut self.writer.buf {
-            Some(buf) => &mut buf[self.header..self.header + self.len],
-            None => &mut [],
-        }
+        // SAFETY: as in `deref`; `&mut self` makes this the only access.
+        unsafe { core::slice::from_raw_parts_mut(self.data.as_ptr().add(self.header), self.len) }
     }
 }
 

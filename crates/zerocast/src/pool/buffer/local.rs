@@ -458,6 +458,16 @@ impl Buffer {
 
 impl Buffer {
     /// Bytes frozen so far (the writable part starts here).
+    /// The first byte not yet frozen, as a pointer with the provenance of
+    /// the whole buffer (no reference made on the way): for a writer that
+    /// fills the part it reserved while the `Buffer` stays put.
+    #[inline]
+    pub(crate) fn unfrozen_ptr(&self) -> NonNull<u8> {
+        // SAFETY: `frozen <= size`, so the offset stays within (or one past)
+        // the buffer, inside the pool's one allocation.
+        unsafe { self.data.add(self.frozen as usize) }
+    }
+
     #[inline]
     pub(crate) fn frozen(&self) -> usize {
         self.frozen as usize
