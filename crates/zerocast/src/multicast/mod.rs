@@ -20,6 +20,12 @@
 //! dropped subscriber stops holding the publisher back, and no value is ever
 //! leaked or dropped twice.
 //!
+//! Wake-ups cost nothing per message while nobody waits: after a publish (and
+//! after freeing a slot) the notifier runs the light half of an asymmetric
+//! fence and only *loads* the waiters' mask; a subscriber (or the publisher)
+//! that registers to wait runs the heavy half, a `membarrier` system call on
+//! Linux (`SeqCst` fences elsewhere; see [`spsc`](crate::spsc) for the costs).
+//!
 //! **Head-of-line blocking:** a subscriber that holds a [`RecvGuard`] (or stops
 //! reading) keeps its slot, and a full ring makes the publisher wait for it.
 //!
@@ -112,7 +118,9 @@ impl<T> Shared<T> {
             // ordered their reads before this), so it is ours to drop, once.
             self.slots[i].with_mut(|p| unsafe { (*p).assume_init_drop() });
             self.remaining[i].store(FREE, Ordering::Release);
-            self.writer.wake();
+            // The publisher re-checks after `fence::heavy` when it registers.
+            crate::wait::fence::light();
+            self.writer.wake_fenced();
         }
     }
 }
@@ -146,6 +154,8 @@ pub fn channel<T>(capacity: usize, subscribers: usize) -> (Publisher<T>, Vec<Sub
         "multicast::channel needs 1..={MAX_SUBSCRIBERS} subscribers, got {subscribers}"
     );
     let slots = capacity.next_power_of_two();
+    // Before any handle exists: both sides then agree on the fences.
+    crate::wait::fence::init();
     let shared = Arc::new(Shared {
         state: CachePadded::new(AtomicU64::new(subscribers as u64)),
         closed: AtomicU8::new(0),

@@ -95,7 +95,9 @@ impl<T> Publisher<T> {
             self.shared.release(pos, gone);
         }
         self.tail = (pos + 1) & POS_MASK;
-        self.shared.readers.wake_all();
+        // Subscribers re-check after `fence::heavy` when they register.
+        crate::wait::fence::light();
+        self.shared.readers.wake_all_fenced();
         Ok(())
     }
 
@@ -115,7 +117,7 @@ impl<T> Publisher<T> {
         if self.has_room() {
             return Poll::Ready(Ok(()));
         }
-        self.shared.writer.register(cx.waker());
+        self.shared.writer.register_fenced(cx.waker());
         if self.refresh_live() == 0 {
             return Poll::Ready(Err(Closed));
         }

@@ -118,7 +118,7 @@ impl<T> Subscriber<T> {
             Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Poll::Ready(Err(Closed)),
             Err(TryRecvError::Empty) => {}
         }
-        self.shared.readers.register(self.id, cx.waker());
+        self.shared.readers.register_fenced(self.id, cx.waker());
         match self.try_ready() {
             Ok(()) => Poll::Ready(Ok(())),
             Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => Poll::Ready(Err(Closed)),

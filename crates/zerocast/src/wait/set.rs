@@ -182,18 +182,46 @@ impl WakerSet {
             .fetch_or(1 << (id % WORD), Ordering::AcqRel);
     }
 
+    /// [`register`](Self::register), then the heavy half of an asymmetric
+    /// fence: for a subscriber whose notifier uses
+    /// [`wake_all_fenced`](Self::wake_all_fenced). Check again after this.
+    pub(crate) fn register_fenced(&self, id: usize, waker: &Waker) {
+        self.register(id, waker);
+        super::fence::heavy();
+    }
+
+    /// [`wake_all`](Self::wake_all) for a notifier that put the light half
+    /// of an asymmetric fence between its store and this call, and whose
+    /// subscribers register with [`register_fenced`](Self::register_fenced):
+    /// a plain load of each chunk's mask, and its swap only when a
+    /// subscriber waits.
+    #[inline]
+    pub(crate) fn wake_all_fenced(&self) {
+        for chunk in self.chunks() {
+            if chunk.registered.load(Ordering::Relaxed) != 0 {
+                Self::wake_chunk(chunk);
+            }
+        }
+    }
+
     /// Wakes every registered subscriber once and clears their registrations.
     #[inline]
     pub fn wake_all(&self) {
         for chunk in self.chunks() {
-            let mut bits = chunk.registered.swap(0, Ordering::AcqRel);
-            while bits != 0 {
-                let bit = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                // The bit was set after the waiter stored its waker: no
-                // need for `wake`'s check of the cell's state.
-                chunk.cells[bit].wake_stored();
-            }
+            Self::wake_chunk(chunk);
+        }
+    }
+
+    /// Wakes every subscriber of `chunk` whose bit is set, clearing them.
+    #[inline]
+    fn wake_chunk(chunk: &Chunk) {
+        let mut bits = chunk.registered.swap(0, Ordering::AcqRel);
+        while bits != 0 {
+            let bit = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // The bit was set after the waiter stored its waker: no need for
+            // `wake`'s check of the cell's state.
+            chunk.cells[bit].wake_stored();
         }
     }
 
