@@ -10,13 +10,15 @@
 //!   bumps the tag, so a head that was popped and pushed back in between is
 //!   told apart (ABA). Pops and pushes are one compare-exchange each, no lock.
 //! - **Waiting**: waiters queue in a [`WaitList`] behind a spin lock, taken
-//!   only on the waiting path. A release pushes, then, after a `SeqCst`
-//!   fence, checks `waiting`; a waiter queues (raising `waiting`), then, after
-//!   a `SeqCst` fence, pops once more. Whichever fence comes second sees the
-//!   other side's write, so a value is never left on the stack while a waiter
-//!   sleeps: the releaser pops a value and grants it to the longest waiter,
-//!   or the waiter takes it itself. (Fences rather than `SeqCst` accesses:
-//!   that is also what loom models exactly.)
+//!   only on the waiting path. A release pushes, then, after the light half
+//!   of an asymmetric fence, checks `waiting`; a waiter queues (raising
+//!   `waiting`), then, after the heavy half, pops once more. Whichever comes
+//!   second sees the other side's write, so a value is never left on the
+//!   stack while a waiter sleeps: the releaser pops a value and grants it to
+//!   the longest waiter, or the waiter takes it itself. The light half is a
+//!   compiler fence where Linux's `membarrier` backs the heavy half, so a
+//!   release pays no barrier instruction; elsewhere (and under loom, which
+//!   models them exactly) both are `SeqCst` fences.
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -28,7 +30,7 @@ use core::task::{Context, Poll, Waker};
 
 use super::waiters::{Node, WaitList};
 use crate::lock::SpinLock;
-use crate::sync::{fence, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{AtomicU64, AtomicUsize, Ordering, UnsafeCell};
 
 /// The low half of the head word: `index + 1`, or 0 for an empty stack.
 const INDEX: u64 = 0xffff_ffff;
@@ -131,6 +133,8 @@ impl<T> SharedObjectPool<T> {
         let next = (0..count)
             .map(|i| AtomicU64::new(if i + 1 < count { i as u64 + 2 } else { 0 }))
             .collect();
+        // Before the pool is shared: every thread then agrees on the fences.
+        crate::wait::fence::init();
         Self {
             values: (0..count).map(|i| UnsafeCell::new(make(i))).collect(),
             next,
@@ -270,9 +274,9 @@ impl<T> SharedObjectPool<T> {
     fn release(&self, index: u32) {
         if self.waiting.load(Ordering::Relaxed) == 0 {
             self.push(index);
-            // Pairs with the fence after a waiter queues: it either sees the
-            // push when it pops again, or this sees it waiting.
-            fence(Ordering::SeqCst);
+            // Pairs with the heavy fence after a waiter queues: it either
+            // sees the push when it pops again, or this sees it waiting.
+            crate::wait::fence::light();
             if self.waiting.load(Ordering::Relaxed) == 0 {
                 return;
             }
@@ -372,8 +376,8 @@ impl<'a, T> Future for SharedAcquire<'a, T> {
         }
         this.registered = true;
         // Queued: look once more, in case a release pushed before it could
-        // see this waiter (pairs with the fence in `release`).
-        fence(Ordering::SeqCst);
+        // see this waiter (pairs with the light fence in `release`).
+        crate::wait::fence::heavy();
         if let Some(index) = pool.pop() {
             let granted = pool.waiters.with(|list| {
                 // SAFETY: the lock is held, and the node is this future's.
