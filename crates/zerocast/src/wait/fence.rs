@@ -54,13 +54,15 @@ mod membarrier {
 
     pub(super) fn init() {
         if STATE.load(Ordering::Relaxed) == UNKNOWN {
-            // Racing first calls all get the same answer from the kernel.
             let state = if call(REGISTER_PRIVATE_EXPEDITED) {
                 ON
             } else {
                 OFF
             };
-            STATE.store(state, Ordering::Relaxed);
+            // The first answer stands, even if a racing first call got
+            // another one: a channel may already rely on it. (Either is
+            // sound on its own: ON means this process is registered.)
+            let _ = STATE.compare_exchange(UNKNOWN, state, Ordering::Relaxed, Ordering::Relaxed);
         }
     }
 
