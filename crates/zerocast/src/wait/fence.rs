@@ -21,7 +21,7 @@
 //! The process registers once, in [`init`], which every channel using these
 //! fences calls before it hands out its handles: handles reach other threads
 //! only after that (a spawn or a channel orders them), so both sides of a
-//! channel read the same, final [`STATE`]. Where the system call is missing
+//! channel read the same, final `membarrier::STATE`. Where the system call is missing
 //! (not Linux, no `std`, an old kernel, a seccomp filter), under Miri and
 //! under loom, both fences are plain `SeqCst` fences: correct everywhere,
 //! fast where the kernel helps.
