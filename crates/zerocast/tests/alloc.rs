@@ -532,7 +532,7 @@ fn a_reader_over_any_buffer_allocates_nothing_per_message() {
 fn object_pool_acquire_release_and_exhaustion_allocate_nothing() {
     // The buffers are allocated once, at construction; lending them out and
     // taking them back (reset hook included) never touches the heap.
-    let pool: ObjectPool<Vec<u8>, 8> =
+    let pool: ObjectPool<Vec<u8>, 8, _> =
         ObjectPool::with(|_| Vec::with_capacity(1033)).reset(Vec::clear);
     let run = || {
         for i in 0..N {

@@ -141,7 +141,7 @@ fn ops(cfg: &RunConfig, mut op: impl FnMut(u64)) -> Sample {
 
 fn run_object_pool(cfg: &RunConfig) -> Sample {
     // 64 buffers, as bab's pool below; cleared on return, as lockfree-object-pool's.
-    let pool: zerocast::pool::ObjectPool<Vec<u8>, 64> =
+    let pool: zerocast::pool::ObjectPool<Vec<u8>, 64, _> =
         zerocast::pool::ObjectPool::with(|_| Vec::with_capacity(BUFFER)).reset(Vec::clear);
     ops(cfg, |i| {
         let mut buffer = pool.acquire().expect("a free buffer");

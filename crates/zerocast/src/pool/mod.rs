@@ -29,7 +29,7 @@ mod waiters;
 pub use buffer::{
     Acquire, Buffer, BufferPool, BufferPoolBuilder, BufferPoolStats, LocalPool, Packet, SendPacket,
 };
-pub use object::{ObjectPool, Pooled};
+pub use object::{NoReset, ObjectPool, Pooled, Reset};
 #[cfg(feature = "alloc")]
 pub use scratch::{Arena, Scratch, ScratchError};
 #[cfg(all(feature = "alloc", target_has_atomic = "64"))]

@@ -6,16 +6,19 @@ use core::ops::{Deref, DerefMut};
 
 /// `N` values made at construction and kept in place — no heap, `no_std` —
 /// lent out one at a time through a [`Pooled`] guard that returns its value on
-/// drop (after the optional reset hook). For one thread: the pool is not
-/// `Sync`, so a guard cannot cross threads either.
+/// drop (after the optional reset hook `R`, see [`ObjectPool::reset`]). For one
+/// thread: the pool is not `Sync`, so a guard cannot cross threads either.
+///
+/// Values are lent in the order they came back (first in, first out), so
+/// taking a value never waits on the bookkeeping of the return just before it;
+/// every value in the pool takes its turn, so size `N` to what you need hot.
 ///
 /// # Examples
 ///
 /// ```
 /// use zerocast::pool::ObjectPool;
 ///
-/// let pool: ObjectPool<Vec<u8>, 4> =
-///     ObjectPool::with(|_| Vec::with_capacity(1024)).reset(|v| v.clear());
+/// let pool = ObjectPool::<Vec<u8>, 4>::with(|_| Vec::with_capacity(1024)).reset(|v| v.clear());
 /// {
 ///     let mut buf = pool.acquire().expect("a free buffer");
 ///     buf.extend_from_slice(b"hello");
@@ -24,19 +27,50 @@ use core::ops::{Deref, DerefMut};
 /// let buf = pool.acquire().unwrap();
 /// assert!(buf.is_empty() && buf.capacity() >= 1024); // reused, not reallocated
 /// ```
-pub struct ObjectPool<T, const N: usize> {
+pub struct ObjectPool<T, const N: usize, R = NoReset> {
     values: [UnsafeCell<T>; N],
-    /// A stack of the indices of free values: `free[..available]`.
+    /// A ring of the indices of free values, taken at `head` and returned at
+    /// `tail` (first in, first out: acquire and release touch different
+    /// counters, so an acquire does not wait on the release just before it).
+    /// Both count modulo `2 * N` (so a full ring and an empty one differ), or
+    /// run free when `N` is a power of two; the ring position is the count
+    /// modulo `N`. Invariant: the `tail - head` entries from `head` on are
+    /// distinct indices `< N`.
     free: [Cell<u32>; N],
-    available: Cell<usize>,
+    head: Cell<usize>,
+    tail: Cell<usize>,
     high_water: Cell<usize>,
-    reset: Option<fn(&mut T)>,
+    reset: R,
+}
+
+/// What an [`ObjectPool`] does to a value as it comes back: nothing
+/// ([`NoReset`]), or the closure or function given to [`ObjectPool::reset`] —
+/// called directly, so it inlines (clearing a `Vec` is one store).
+pub trait Reset<T> {
+    /// Prepares `value` to be lent again.
+    fn reset(&self, value: &mut T);
+}
+
+/// The reset hook of a pool that has none: values come back as they are.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoReset;
+
+impl<T> Reset<T> for NoReset {
+    #[inline]
+    fn reset(&self, _value: &mut T) {}
+}
+
+impl<T, F: Fn(&mut T)> Reset<T> for F {
+    #[inline]
+    fn reset(&self, value: &mut T) {
+        self(value);
+    }
 }
 
 impl<T, const N: usize> ObjectPool<T, N> {
     const CHECK: () = assert!(
-        N > 0 && N <= u32::MAX as usize,
-        "an ObjectPool holds 1 ..= u32::MAX values"
+        N > 0 && N <= u32::MAX as usize && N <= usize::MAX / 2,
+        "an ObjectPool holds 1 ..= min(u32::MAX, usize::MAX / 2) values"
     );
 
     /// A pool of `N` values, value `i` made by `make(i)`.
@@ -44,11 +78,12 @@ impl<T, const N: usize> ObjectPool<T, N> {
         let () = Self::CHECK;
         Self {
             values: core::array::from_fn(|i| UnsafeCell::new(make(i))),
-            // Handed out in index order: the top of the stack is index 0.
-            free: core::array::from_fn(|i| Cell::new((N - 1 - i) as u32)),
-            available: Cell::new(N),
+            // Handed out in index order at first.
+            free: core::array::from_fn(|i| Cell::new(i as u32)),
+            head: Cell::new(0),
+            tail: Cell::new(N),
             high_water: Cell::new(0),
-            reset: None,
+            reset: NoReset,
         }
     }
 
@@ -61,35 +96,83 @@ impl<T, const N: usize> ObjectPool<T, N> {
     }
 
     /// Runs `hook` on every value as it comes back (to clear a buffer, say).
+    /// The hook is part of the pool's type (`R`), so it is called directly; a
+    /// pool stored in a field can name it as a function pointer:
+    ///
+    /// ```
+    /// use zerocast::pool::ObjectPool;
+    ///
+    /// struct Conn {
+    ///     buffers: ObjectPool<Vec<u8>, 8, fn(&mut Vec<u8>)>,
+    /// }
+    /// let conn = Conn {
+    ///     buffers: ObjectPool::with(|_| Vec::with_capacity(512)).reset(Vec::clear as fn(&mut _)),
+    /// };
+    /// conn.buffers.acquire().unwrap().push(1);
+    /// assert!(conn.buffers.acquire().unwrap().is_empty());
+    /// ```
     #[must_use]
-    pub fn reset(mut self, hook: fn(&mut T)) -> Self {
-        self.reset = Some(hook);
-        self
+    pub fn reset<R: Fn(&mut T)>(self, hook: R) -> ObjectPool<T, N, R> {
+        ObjectPool {
+            values: self.values,
+            free: self.free,
+            head: self.head,
+            tail: self.tail,
+            high_water: self.high_water,
+            reset: hook,
+        }
+    }
+}
+
+impl<T, const N: usize, R> ObjectPool<T, N, R> {
+    /// Whether the ring's counts run free (wrapping): when `N` divides the
+    /// integer range, positions stay consistent across the wrap.
+    const FREE_RUNNING: bool = N.is_power_of_two();
+
+    /// The count after `count`.
+    #[inline]
+    fn next(count: usize) -> usize {
+        if Self::FREE_RUNNING {
+            count.wrapping_add(1)
+        } else if count + 1 == 2 * N {
+            0
+        } else {
+            count + 1
+        }
     }
 
-    /// Lends out a free value, or `None` when all `N` are in use. Never
-    /// allocates; O(1).
-    pub fn acquire(&self) -> Option<Pooled<'_, T, N>> {
-        let available = self.available.get().checked_sub(1)?;
-        self.available.set(available);
-        let in_use = N - available;
-        if in_use > self.high_water.get() {
-            self.high_water.set(in_use);
+    /// The ring position of `count` (`< N`).
+    #[inline]
+    fn position(count: usize) -> usize {
+        if Self::FREE_RUNNING {
+            count & (N - 1)
+        } else if count >= N {
+            count - N
+        } else {
+            count
         }
-        Some(Pooled {
-            pool: self,
-            index: self.free[available].get() as usize,
-        })
+    }
+
+    /// How many entries lie from `head` to `tail`.
+    #[inline]
+    fn distance(head: usize, tail: usize) -> usize {
+        if Self::FREE_RUNNING {
+            tail.wrapping_sub(head)
+        } else if tail >= head {
+            tail - head
+        } else {
+            tail + 2 * N - head
+        }
     }
 
     /// How many values are free now.
     pub fn available(&self) -> usize {
-        self.available.get()
+        Self::distance(self.head.get(), self.tail.get())
     }
 
     /// How many values are lent out now.
     pub fn in_use(&self) -> usize {
-        N - self.available.get()
+        N - self.available()
     }
 
     /// The most values ever lent out at once.
@@ -101,16 +184,50 @@ impl<T, const N: usize> ObjectPool<T, N> {
     pub const fn capacity(&self) -> usize {
         N
     }
+}
 
-    fn give_back(&self, index: usize) {
-        if let Some(hook) = self.reset {
-            // SAFETY: the guard for `index` is being dropped, so no other
-            // reference to this value exists; it is not on the free stack yet.
-            hook(unsafe { &mut *self.values[index].get() });
+impl<T, const N: usize, R: Reset<T>> ObjectPool<T, N, R> {
+    /// Lends out a free value, or `None` when all `N` are in use. Never
+    /// allocates; O(1).
+    #[inline]
+    pub fn acquire(&self) -> Option<Pooled<'_, T, N, R>> {
+        let head = self.head.get();
+        let tail = self.tail.get();
+        if head == tail {
+            return None;
         }
-        let available = self.available.get();
-        self.free[available].set(index as u32);
-        self.available.set(available + 1);
+        self.head.set(Self::next(head));
+        let in_use = N + 1 - Self::distance(head, tail);
+        if in_use > self.high_water.get() {
+            self.high_water.set(in_use);
+        }
+        // SAFETY: `position` is `< N`, in bounds of `free`.
+        let index = unsafe { self.free.get_unchecked(Self::position(head)) }.get() as usize;
+        Some(Pooled { pool: self, index })
+    }
+
+    /// The value behind `index`, a free-stack entry (so `index < N`).
+    #[inline]
+    fn slot(&self, index: usize) -> *mut T {
+        debug_assert!(index < N);
+        // SAFETY: every index a guard holds came off the free stack, whose
+        // entries are all `< N` (see the field's invariant).
+        unsafe { self.values.get_unchecked(index) }.get()
+    }
+
+    #[inline]
+    fn give_back(&self, index: usize) {
+        // SAFETY: the guard for `index` is being dropped, so no other
+        // reference to this value exists; it is not on the free stack yet.
+        self.reset.reset(unsafe { &mut *self.slot(index) });
+        let tail = self.tail.get();
+        debug_assert!(
+            self.available() < N,
+            "a guard is out, so the ring is not full"
+        );
+        // SAFETY: `position` is `< N`, in bounds of `free`.
+        unsafe { self.free.get_unchecked(Self::position(tail)) }.set(index as u32);
+        self.tail.set(Self::next(tail));
     }
 }
 
@@ -120,7 +237,7 @@ impl<T: Default, const N: usize> Default for ObjectPool<T, N> {
     }
 }
 
-impl<T, const N: usize> fmt::Debug for ObjectPool<T, N> {
+impl<T, const N: usize, R> fmt::Debug for ObjectPool<T, N, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ObjectPool")
             .field("capacity", &N)
@@ -132,35 +249,38 @@ impl<T, const N: usize> fmt::Debug for ObjectPool<T, N> {
 
 /// A value lent out by an [`ObjectPool`]: derefs to it, and gives it back on
 /// drop. It cannot outlive its pool.
-pub struct Pooled<'a, T, const N: usize> {
-    pool: &'a ObjectPool<T, N>,
+pub struct Pooled<'a, T, const N: usize, R: Reset<T> = NoReset> {
+    pool: &'a ObjectPool<T, N, R>,
     index: usize,
 }
 
-impl<T, const N: usize> Deref for Pooled<'_, T, N> {
+impl<T, const N: usize, R: Reset<T>> Deref for Pooled<'_, T, N, R> {
     type Target = T;
 
+    #[inline]
     fn deref(&self) -> &T {
         // SAFETY: `index` was taken off the free stack for this guard alone,
         // so while the guard lives no other reference to the value exists.
-        unsafe { &*self.pool.values[self.index].get() }
+        unsafe { &*self.pool.slot(self.index) }
     }
 }
 
-impl<T, const N: usize> DerefMut for Pooled<'_, T, N> {
+impl<T, const N: usize, R: Reset<T>> DerefMut for Pooled<'_, T, N, R> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut T {
         // SAFETY: as in `deref`; `&mut self` makes this borrow unique.
-        unsafe { &mut *self.pool.values[self.index].get() }
+        unsafe { &mut *self.pool.slot(self.index) }
     }
 }
 
-impl<T, const N: usize> Drop for Pooled<'_, T, N> {
+impl<T, const N: usize, R: Reset<T>> Drop for Pooled<'_, T, N, R> {
+    #[inline]
     fn drop(&mut self) {
         self.pool.give_back(self.index);
     }
 }
 
-impl<T: fmt::Debug, const N: usize> fmt::Debug for Pooled<'_, T, N> {
+impl<T: fmt::Debug, const N: usize, R: Reset<T>> fmt::Debug for Pooled<'_, T, N, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         T::fmt(self, f)
     }
@@ -191,8 +311,39 @@ mod tests {
     }
 
     #[test]
+    fn values_come_back_first_in_first_out_across_many_laps() {
+        // 3 is not a power of two: the counts wrap at 2 * N.
+        let pool: ObjectPool<u32, 3> = ObjectPool::with(|i| i as u32);
+        let mut expected = std::collections::VecDeque::from([0, 1, 2]);
+        for lap in 0..20 {
+            let a = pool.acquire().unwrap();
+            let b = pool.acquire().unwrap();
+            assert_eq!((*a, *b), (expected[0], expected[1]), "lap {lap}");
+            assert_eq!((pool.available(), pool.in_use()), (1, 2));
+            let (first, second) = (expected.pop_front().unwrap(), expected.pop_front().unwrap());
+            // Returned in the opposite order: lent again in that order.
+            drop(b);
+            drop(a);
+            expected.extend([second, first]);
+            assert_eq!(pool.available(), 3);
+        }
+        assert_eq!(pool.high_water_mark(), 2);
+    }
+
+    #[test]
+    fn free_running_counts_stay_consistent_across_the_integer_wrap() {
+        type P = ObjectPool<u8, 4>;
+        const { assert!(P::FREE_RUNNING && !ObjectPool::<u8, 3>::FREE_RUNNING) };
+        assert_eq!((P::next(usize::MAX), P::position(usize::MAX)), (0, 3));
+        assert_eq!(P::position(0), 0, "the position after the wrap follows on");
+        assert_eq!(P::distance(usize::MAX - 1, 2), 4);
+        type Q = ObjectPool<u8, 3>;
+        assert_eq!((Q::next(5), Q::position(5), Q::distance(5, 2)), (0, 2, 3));
+    }
+
+    #[test]
     fn the_reset_hook_runs_on_every_return() {
-        let pool: ObjectPool<std::vec::Vec<u8>, 2> = ObjectPool::new().reset(|v| v.clear());
+        let pool = ObjectPool::<std::vec::Vec<u8>, 2>::new().reset(|v| v.clear());
         {
             let mut v = pool.acquire().unwrap();
             v.push(1);
