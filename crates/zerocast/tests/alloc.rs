@@ -573,9 +573,9 @@ fn scratch_scopes_allocate_nothing_even_when_exhausted() {
 
 #[test]
 fn slab_alloc_read_drop_drain_and_errors_allocate_nothing() {
-    let mut pool = SlabPool::new(0, 1033, 8).unwrap();
+    let pool = SlabPool::new(0, 1033, 8).unwrap();
     let payload = [7u8; 1033];
-    let run = |pool: &mut SlabPool| {
+    let run = |pool: &SlabPool| {
         for _ in 0..N {
             let tickets: [_; 8] = std::array::from_fn(|_| pool.alloc(&payload).unwrap());
             assert_eq!(pool.alloc(&payload).unwrap_err(), SlabError::Exhausted);
@@ -588,14 +588,36 @@ fn slab_alloc_read_drop_drain_and_errors_allocate_nothing() {
             assert_eq!(pool.drain(), 8);
         }
     };
-    run(&mut pool);
-    let ((), stats) = count_allocs(|| run(&mut pool));
+    run(&pool);
+    let ((), stats) = count_allocs(|| run(&pool));
+    assert_eq!(stats, AllocStats::ZERO);
+}
+
+#[test]
+fn slab_local_tickets_fill_read_drop_and_convert_allocate_nothing() {
+    let pool = SlabPool::new(0, 1033, 8).unwrap();
+    let run = |pool: &SlabPool| {
+        for i in 0..N {
+            let mut pages: [_; 8] = std::array::from_fn(|_| pool.alloc_local(1033).unwrap());
+            assert_eq!(pool.alloc_local(1).unwrap_err(), SlabError::Exhausted);
+            pages[5][1032] = i as u8;
+            assert_eq!(black_box(&pages[5][..])[1032], i as u8);
+            let [first, rest @ ..] = pages;
+            drop(rest); // the other seven go straight home
+            let ticket = first.into_send();
+            assert_eq!(pool.available(), 7);
+            drop(ticket);
+            assert_eq!(pool.drain(), 1);
+        }
+    };
+    run(&pool);
+    let ((), stats) = count_allocs(|| run(&pool));
     assert_eq!(stats, AllocStats::ZERO);
 }
 
 #[test]
 fn slab_tickets_read_and_dropped_on_another_thread_allocate_nothing() {
-    let mut pool = SlabPool::new(0, 64, 64).unwrap();
+    let pool = SlabPool::new(0, 64, 64).unwrap();
     let (mut tx, mut rx) = spsc::channel::<zerocast::pool::SlabTicket>(64);
     let counted = Arc::new(Barrier::new(2));
     let reader_counted = counted.clone();

@@ -106,7 +106,7 @@ proptest! {
     fn slab_pool_matches_a_page_count(ops in prop::collection::vec(slab_op(), 0..200)) {
         const PAGES: usize = 4;
         const PAGE: usize = 6;
-        let mut pool = SlabPool::new(0, PAGE, PAGES).unwrap();
+        let pool = SlabPool::new(0, PAGE, PAGES).unwrap();
         let mut out: Vec<(zerocast::pool::SlabTicket, Vec<u8>)> = Vec::new();
         let mut undrained = 0;
         for op in ops {

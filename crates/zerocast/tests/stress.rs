@@ -279,7 +279,7 @@ fn mailbox_racing_senders_and_receivers_lose_and_duplicate_nothing() {
 fn slab_tickets_returned_from_many_threads_never_leak_or_double_hand_out() {
     const PAYLOADS: u64 = 1_000_000;
     const READERS: usize = 3;
-    let mut pool = SlabPool::new(0, 16, 256).unwrap();
+    let pool = SlabPool::new(0, 16, 256).unwrap();
     let mut queues = Vec::new();
     let readers: Vec<_> = (0..READERS)
         .map(|_| {

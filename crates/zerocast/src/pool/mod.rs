@@ -4,7 +4,7 @@
 //! |---|---|
 //! | [`ObjectPool`] | `N` values in place (`no_std`, no heap), one thread; returned when the [`Pooled`] guard drops |
 //! | [`SharedObjectPool`] | values lent to any thread and returned from any thread through a lock-free free list; `acquire().await` waits without allocating (feature `alloc`, targets with 64-bit atomics) |
-//! | [`SlabPool`] | per-core fixed pages; payloads cross threads as [`SlabTicket`]s that go home through a bounded return queue on drop (feature `alloc`) |
+//! | [`SlabPool`] | per-core fixed pages; payloads cross threads as [`SlabTicket`]s that go home through a bounded return queue on drop, or stay on the owning thread as [`LocalTicket`]s that go straight back to the free list (feature `alloc`) |
 //! | [`BufferPool`] | fixed byte buffers with per-thread caches ([`LocalPool`]), async FIFO waiting, and refcounted [`Packet`]s that cross threads as [`SendPacket`]s (feature `alloc`) |
 //! | [`Scratch`] | a bump arena for scratch bytes, reset at the end of each scope; slices cannot leave the scope (feature `alloc`) |
 //!
@@ -35,7 +35,7 @@ pub use scratch::{Arena, Scratch, ScratchError};
 #[cfg(all(feature = "alloc", target_has_atomic = "64"))]
 pub use shared::{SharedAcquire, SharedObjectPool, SharedPooled};
 #[cfg(feature = "alloc")]
-pub use slab::{Payload, SlabError, SlabPool, SlabStats, SlabTicket};
+pub use slab::{LocalTicket, Payload, SlabError, SlabPool, SlabStats, SlabTicket};
 
 /// `len` zeroed bytes that may be written through shared references.
 #[cfg(feature = "alloc")]

@@ -3,12 +3,13 @@
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
-use alloc::vec;
-use alloc::vec::Vec;
 use core::fmt;
 
+use core::cell::{Cell, UnsafeCell};
+use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
+
 use super::queue::ReturnQueue;
-use core::cell::UnsafeCell;
 
 use crate::sync::{AtomicUsize, Ordering};
 
@@ -50,8 +51,9 @@ impl core::error::Error for SlabError {}
 struct Shared {
     core_id: u16,
     page_size: usize,
-    /// `pages * page_size` bytes. A page is written only by the owner while it
-    /// is free, and read only through the one ticket that holds it.
+    /// `pages * page_size` bytes. A page is touched only through the one
+    /// ticket that holds it: written through a [`LocalTicket`], read through
+    /// it or through the [`SlabTicket`] it became.
     bytes: Box<[UnsafeCell<u8>]>,
     /// Page ids (`generation << 32 | page`) sent home by dropped tickets.
     returns: ReturnQueue,
@@ -73,6 +75,14 @@ unsafe impl Send for Shared {}
 /// the pool's bounded return queue. The owner calls [`drain`](Self::drain)
 /// each tick to recycle returned pages; nothing allocates after `new`.
 ///
+/// A payload that stays on the owning thread need not pay for the trip:
+/// [`alloc_local`](Self::alloc_local) lends a page as a [`LocalTicket`] that
+/// the owner fills in place and that goes straight back onto the free list
+/// when dropped (no atomic operation, no queue), or becomes a [`SlabTicket`]
+/// with [`into_send`](LocalTicket::into_send) once it must cross threads. The
+/// pool is owned by one thread at a time (`Send`, not `Sync`), so every method
+/// takes `&self`.
+///
 /// Ids carry a generation, so a stale or repeated return is detected and
 /// rejected (counted in [`SlabStats::rejected`]). The return queue holds as
 /// many ids as there are pages, and each page is out on at most one ticket, so
@@ -84,7 +94,7 @@ unsafe impl Send for Shared {}
 /// ```
 /// use zerocast::pool::{SlabError, SlabPool};
 ///
-/// let mut pool = SlabPool::new(0, 64, 2).unwrap();
+/// let pool = SlabPool::new(0, 64, 2).unwrap();
 /// let ticket = pool.alloc(b"hello").unwrap();
 /// let reader = std::thread::spawn(move || {
 ///     assert_eq!(ticket.as_slice(), b"hello");
@@ -93,16 +103,39 @@ unsafe impl Send for Shared {}
 /// reader.join().unwrap();
 /// assert_eq!(pool.drain(), 1);
 /// assert_eq!(pool.alloc(&[0; 65]).unwrap_err(), SlabError::Oversized { len: 65, page_size: 64 });
+///
+/// // Filled in place, used here, back on the free list when dropped.
+/// let mut local = pool.alloc_local(5).unwrap();
+/// local.copy_from_slice(b"local");
+/// assert_eq!(&local[..], b"local");
+/// drop(local);
+/// assert_eq!(pool.available(), 2);
 /// ```
 pub struct SlabPool {
     shared: Arc<Shared>,
-    /// Free pages (a stack; capacity reserved for every page).
-    free: Vec<u32>,
+    /// Free pages, a stack: `free[..free_len]` (room for every page).
+    free: Box<[Cell<u32>]>,
+    free_len: Cell<usize>,
     /// Each page's current generation; a ticket is valid for its page's
     /// current generation while the page is out.
-    generation: Box<[u32]>,
-    out: Box<[bool]>,
-    stats: SlabStats,
+    generation: Box<[Cell<u32>]>,
+    out: Box<[Cell<bool>]>,
+    counters: Counters,
+}
+
+/// The owner's counters (see [`SlabStats`]).
+#[derive(Default)]
+struct Counters {
+    allocations: Cell<u64>,
+    returns: Cell<u64>,
+    exhausted: Cell<u64>,
+    rejected: Cell<u64>,
+    heap_fallbacks: Cell<u64>,
+}
+
+/// Adds one to a counter.
+fn bump(counter: &Cell<u64>) {
+    counter.set(counter.get() + 1);
 }
 
 /// Counters of a [`SlabPool`].
@@ -110,7 +143,8 @@ pub struct SlabPool {
 pub struct SlabStats {
     /// Payloads placed in a page.
     pub allocations: u64,
-    /// Pages that came home and were recycled.
+    /// Pages that came home (drained, or a [`LocalTicket`] dropped) and were
+    /// recycled.
     pub returns: u64,
     /// `alloc` calls that found every page in use.
     pub exhausted: u64,
@@ -146,10 +180,68 @@ impl SlabPool {
                 returns: ReturnQueue::new(pages),
                 lost: AtomicUsize::new(0),
             }),
-            free: (0..pages as u32).rev().collect(),
-            generation: vec![0; pages].into_boxed_slice(),
-            out: vec![false; pages].into_boxed_slice(),
-            stats: SlabStats::default(),
+            // Handed out in page order: the top of the stack is page 0.
+            free: (0..pages as u32).rev().map(Cell::new).collect(),
+            free_len: Cell::new(pages),
+            generation: (0..pages).map(|_| Cell::new(0)).collect(),
+            out: (0..pages).map(|_| Cell::new(false)).collect(),
+            counters: Counters::default(),
+        })
+    }
+
+    /// Lends a free page holding `len` bytes, to be filled in place and used on
+    /// this thread; see [`LocalTicket`]. The bytes are whatever the page held
+    /// last (zeroes at first): write before you read.
+    ///
+    /// # Errors
+    ///
+    /// [`SlabError::Oversized`] when `len` is larger than a page,
+    /// [`SlabError::Exhausted`] when every page is in use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 1024, 4).unwrap();
+    /// let mut page = pool.alloc_local(3).unwrap();
+    /// page.copy_from_slice(b"abc");
+    /// let ticket = page.into_send(); // now it may cross threads
+    /// assert_eq!(ticket.as_slice(), b"abc");
+    /// ```
+    pub fn alloc_local(&self, len: usize) -> Result<LocalTicket<'_>, SlabError> {
+        let page_size = self.shared.page_size;
+        if len > page_size {
+            return Err(SlabError::Oversized { len, page_size });
+        }
+        let Some(top) = self.free_len.get().checked_sub(1) else {
+            bump(&self.counters.exhausted);
+            return Err(SlabError::Exhausted);
+        };
+        self.free_len.set(top);
+        // SAFETY: `top < free_len <= pages`, the length of `free`.
+        let page = unsafe { self.free.get_unchecked(top) }.get();
+        // SAFETY: pages on the free list are `< pages`, the length of
+        // `generation` and `out`.
+        let (generation, out) = unsafe {
+            (
+                self.generation.get_unchecked(page as usize),
+                self.out.get_unchecked(page as usize),
+            )
+        };
+        generation.set(generation.get().wrapping_add(1));
+        out.set(true);
+        bump(&self.counters.allocations);
+        // SAFETY: `page < pages` and `len <= page_size`, so the page's first
+        // `len` bytes lie inside the `pages * page_size` bytes of the pool.
+        let data = unsafe {
+            NonNull::new_unchecked(UnsafeCell::raw_get(
+                self.shared.bytes.as_ptr().add(page as usize * page_size),
+            ))
+        };
+        Ok(LocalTicket {
+            pool: self,
+            page,
+            data,
+            len,
         })
     }
 
@@ -160,58 +252,45 @@ impl SlabPool {
     /// [`SlabError::Oversized`] when it is larger than a page (use
     /// [`alloc_or_heap`](Self::alloc_or_heap) for an explicit, counted
     /// fallback), [`SlabError::Exhausted`] when every page is in use.
-    pub fn alloc(&mut self, payload: &[u8]) -> Result<SlabTicket, SlabError> {
-        let page_size = self.shared.page_size;
-        if payload.len() > page_size {
-            return Err(SlabError::Oversized {
-                len: payload.len(),
-                page_size,
-            });
-        }
-        let Some(page) = self.free.pop() else {
-            self.stats.exhausted += 1;
-            return Err(SlabError::Exhausted);
-        };
-        let start = page as usize * page_size;
-        let cells = &self.shared.bytes[start..start + payload.len()];
-        // SAFETY: the page was free: no ticket reads it, and only this owner
-        // (`&mut self`) writes pages; `UnsafeCell<u8>` has the layout of `u8`
-        // and permits the write; `payload` cannot overlap the pool's memory.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                payload.as_ptr(),
-                UnsafeCell::raw_get(cells.as_ptr()),
-                payload.len(),
-            );
-        }
-        let generation = self.generation[page as usize].wrapping_add(1);
-        self.generation[page as usize] = generation;
-        self.out[page as usize] = true;
-        self.stats.allocations += 1;
-        Ok(SlabTicket {
-            shared: self.shared.clone(),
-            id: u64::from(generation) << 32 | u64::from(page),
-            len: payload.len(),
-        })
+    pub fn alloc(&self, payload: &[u8]) -> Result<SlabTicket, SlabError> {
+        let mut page = self.alloc_local(payload.len())?;
+        page.copy_from_slice(payload);
+        Ok(page.into_send())
     }
 
     /// Recycles every page sent home since the last call; returns how many.
     /// Never allocates.
-    pub fn drain(&mut self) -> usize {
+    pub fn drain(&self) -> usize {
         let mut recycled = 0;
-        // SAFETY: `&mut self`: this owner is the queue's only popper.
+        // SAFETY: the pool is not `Sync` and nothing below runs user code, so
+        // this is the queue's only popper.
         while let Some(id) = unsafe { self.shared.returns.pop() } {
             let (page, generation) = ((id & 0xffff_ffff) as usize, (id >> 32) as u32);
-            if page < self.out.len() && self.out[page] && self.generation[page] == generation {
-                self.out[page] = false;
-                self.free.push(page as u32);
-                self.stats.returns += 1;
+            if page < self.out.len()
+                && self.out[page].get()
+                && self.generation[page].get() == generation
+            {
+                self.give_back(page as u32);
                 recycled += 1;
             } else {
-                self.stats.rejected += 1;
+                bump(&self.counters.rejected);
             }
         }
         recycled
+    }
+
+    /// Puts `page` (`< pages`, out until now) back on the free list.
+    fn give_back(&self, page: u32) {
+        debug_assert!(self.out[page as usize].get());
+        // SAFETY: `page < pages`, the length of `out` (callers: a ticket's page
+        // or a drained id checked against `out.len()`).
+        unsafe { self.out.get_unchecked(page as usize) }.set(false);
+        let len = self.free_len.get();
+        // SAFETY: `page` was out, so fewer than `pages` pages are free:
+        // `len < pages`, the length of `free`.
+        unsafe { self.free.get_unchecked(len) }.set(page);
+        self.free_len.set(len + 1);
+        bump(&self.counters.returns);
     }
 
     /// The core this pool belongs to.
@@ -226,12 +305,12 @@ impl SlabPool {
 
     /// Free pages now (returned pages count once drained).
     pub fn available(&self) -> usize {
-        self.free.len()
+        self.free_len.get()
     }
 
     /// Pages out on tickets, or returned and not yet drained.
     pub fn in_use(&self) -> usize {
-        self.out.len() - self.free.len()
+        self.out.len() - self.available()
     }
 
     /// `in_use / pages`.
@@ -241,9 +320,14 @@ impl SlabPool {
 
     /// The counters.
     pub fn stats(&self) -> SlabStats {
+        let c = &self.counters;
         SlabStats {
+            allocations: c.allocations.get(),
+            returns: c.returns.get(),
+            exhausted: c.exhausted.get(),
+            rejected: c.rejected.get(),
             lost: self.shared.lost.load(Ordering::Relaxed) as u64,
-            ..self.stats
+            heap_fallbacks: c.heap_fallbacks.get(),
         }
     }
 }
@@ -255,6 +339,70 @@ impl fmt::Debug for SlabPool {
             .field("page_size", &self.page_size())
             .field("available", &self.available())
             .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+/// A page of a [`SlabPool`] lent to its owning thread by
+/// [`alloc_local`](SlabPool::alloc_local): derefs to the page's `len` bytes
+/// (read and write), and goes straight back onto the pool's free list when
+/// dropped — no atomic operation, no queue. It borrows the pool, so it cannot
+/// outlive it, and cannot leave the thread (`!Send`); [`into_send`](Self::into_send)
+/// turns it into a [`SlabTicket`] that can.
+pub struct LocalTicket<'a> {
+    pool: &'a SlabPool,
+    page: u32,
+    /// The page's first byte (inside the pool's bytes, which outlive `'a`).
+    data: NonNull<u8>,
+    len: usize,
+}
+
+impl LocalTicket<'_> {
+    /// The page, now a [`SlabTicket`]: `Send`, readable on any thread, sent
+    /// home through the return queue when dropped (and recycled by
+    /// [`SlabPool::drain`]).
+    pub fn into_send(self) -> SlabTicket {
+        let this = core::mem::ManuallyDrop::new(self);
+        let generation = this.pool.generation[this.page as usize].get();
+        SlabTicket {
+            shared: this.pool.shared.clone(),
+            id: u64::from(generation) << 32 | u64::from(this.page),
+            len: this.len,
+        }
+    }
+}
+
+impl Deref for LocalTicket<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        // SAFETY: `data` is the page's first byte and `len <= page_size`, all
+        // inside the pool's bytes, kept alive by the borrowed pool. The page
+        // is out on this ticket alone (taken off the free list, not yet given
+        // back), and only a ticket touches a page that is out; the bytes are
+        // initialised (zeroed at `new`).
+        unsafe { core::slice::from_raw_parts(self.data.as_ptr(), self.len) }
+    }
+}
+
+impl DerefMut for LocalTicket<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `deref`; `&mut self` makes this borrow unique.
+        unsafe { core::slice::from_raw_parts_mut(self.data.as_ptr(), self.len) }
+    }
+}
+
+impl Drop for LocalTicket<'_> {
+    fn drop(&mut self) {
+        self.pool.give_back(self.page);
+    }
+}
+
+impl fmt::Debug for LocalTicket<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalTicket")
+            .field("page", &self.page)
+            .field("len", &self.len)
             .finish()
     }
 }
@@ -271,14 +419,14 @@ pub struct SlabTicket {
 impl SlabTicket {
     /// The payload.
     pub fn as_slice(&self) -> &[u8] {
-        let page = (self.id & 0xffff_ffff) as usize;
-        let start = page * self.shared.page_size;
-        let cells = &self.shared.bytes[start..start + self.len];
-        // SAFETY: the page is out on this ticket alone: the owner writes it
-        // only after the ticket's drop sent it home (release/acquire through
-        // the queue), so no write races these reads. `UnsafeCell<u8>` has the
-        // layout of `u8`.
-        unsafe { core::slice::from_raw_parts(cells.as_ptr() as *const u8, self.len) }
+        let start = self.id as u32 as usize * self.shared.page_size;
+        let page = UnsafeCell::raw_get(self.shared.bytes[start..start + self.len].as_ptr());
+        // SAFETY: the page is out on this ticket alone: it is written only
+        // through a `LocalTicket` that held it before this ticket (moved here
+        // with the ticket), and again only after this ticket's drop sent it
+        // home (release/acquire through the queue), so no write races these
+        // reads. `UnsafeCell<u8>` has the layout of `u8`.
+        unsafe { core::slice::from_raw_parts(page, self.len) }
     }
 
     /// The payload's length.
@@ -343,11 +491,11 @@ impl SlabPool {
     /// # Errors
     ///
     /// [`SlabError::Exhausted`] when it fits a page but every page is in use.
-    pub fn alloc_or_heap(&mut self, payload: &[u8]) -> Result<Payload, SlabError> {
+    pub fn alloc_or_heap(&self, payload: &[u8]) -> Result<Payload, SlabError> {
         match self.alloc(payload) {
             Ok(t) => Ok(Payload::Slab(t)),
             Err(SlabError::Oversized { .. }) => {
-                self.stats.heap_fallbacks += 1;
+                bump(&self.counters.heap_fallbacks);
                 Ok(Payload::Heap(payload.into()))
             }
             Err(e) => Err(e),
@@ -361,7 +509,7 @@ mod tests {
 
     #[test]
     fn exhausted_and_oversized_are_told_apart_and_drain_recycles() {
-        let mut pool = SlabPool::new(3, 8, 2).unwrap();
+        let pool = SlabPool::new(3, 8, 2).unwrap();
         assert_eq!(SlabPool::new(0, 8, 0).unwrap_err(), SlabError::BadSize);
         assert_eq!(
             SlabPool::new(0, usize::MAX, 2).unwrap_err(),
@@ -400,7 +548,7 @@ mod tests {
 
     #[test]
     fn stale_repeated_and_foreign_ids_are_rejected() {
-        let mut pool = SlabPool::new(0, 4, 2).unwrap();
+        let pool = SlabPool::new(0, 4, 2).unwrap();
         let t = pool.alloc(b"a").unwrap();
         let id = t.id;
         drop(t);
@@ -417,8 +565,8 @@ mod tests {
 
     #[test]
     fn generations_wrap_and_a_ticket_from_before_the_wrap_is_rejected() {
-        let mut pool = SlabPool::new(0, 4, 1).unwrap();
-        pool.generation[0] = u32::MAX - 1;
+        let pool = SlabPool::new(0, 4, 1).unwrap();
+        pool.generation[0].set(u32::MAX - 1);
         let old = pool.alloc(b"a").unwrap(); // generation u32::MAX
         let stale_id = old.id;
         drop(old);
@@ -434,7 +582,7 @@ mod tests {
 
     #[test]
     fn oversized_payloads_fall_back_to_the_heap_only_when_asked_and_counted() {
-        let mut pool = SlabPool::new(0, 4, 1).unwrap();
+        let pool = SlabPool::new(0, 4, 1).unwrap();
         let big = pool.alloc_or_heap(b"too long").unwrap();
         assert!(matches!(big, Payload::Heap(_)));
         assert_eq!(big.as_slice(), b"too long");
@@ -446,7 +594,7 @@ mod tests {
 
     #[test]
     fn tickets_read_and_return_from_other_threads() {
-        let mut pool = SlabPool::new(1, 16, 4).unwrap();
+        let pool = SlabPool::new(1, 16, 4).unwrap();
         let rounds = if cfg!(miri) { 20 } else { 2_000 };
         for round in 0..rounds {
             let tickets: std::vec::Vec<_> = (0..4u8)
@@ -463,8 +611,42 @@ mod tests {
     }
 
     #[test]
+    fn local_tickets_go_straight_home_and_convert_to_send_tickets() {
+        let pool = SlabPool::new(2, 8, 2).unwrap();
+        let mut a = pool.alloc_local(8).unwrap();
+        a.copy_from_slice(b"abcdefgh");
+        let b = pool.alloc_local(0).unwrap();
+        assert_eq!(pool.alloc_local(1).unwrap_err(), SlabError::Exhausted);
+        assert!(matches!(
+            pool.alloc_local(9),
+            Err(SlabError::Oversized { len: 9, .. })
+        ));
+        assert!(b.is_empty());
+        drop(b);
+        assert_eq!(pool.available(), 1, "back without a drain");
+        let ticket = a.into_send();
+        assert_eq!((ticket.as_slice(), ticket.core_id()), (&b"abcdefgh"[..], 2));
+        let id = ticket.id;
+        assert_eq!(pool.available(), 1, "the converted page stays out");
+        drop(ticket);
+        assert_eq!(pool.drain(), 1);
+        // The page lent again locally: the old ticket's id is now stale.
+        let again = pool.alloc_local(8).unwrap();
+        assert_eq!(&again[..], b"abcdefgh", "the page's previous bytes");
+        pool.shared.returns.push(id).unwrap();
+        assert_eq!(pool.drain(), 0);
+        drop(again);
+        let stats = pool.stats();
+        assert_eq!(
+            (stats.allocations, stats.returns, stats.rejected),
+            (3, 3, 1)
+        );
+        assert_eq!(pool.available(), 2);
+    }
+
+    #[test]
     fn a_one_page_pool_cycles_its_page() {
-        let mut pool = SlabPool::new(0, 4, 1).unwrap();
+        let pool = SlabPool::new(0, 4, 1).unwrap();
         for i in 0..10u8 {
             let t = pool.alloc(&[i]).unwrap();
             assert_eq!(pool.alloc(&[i]).unwrap_err(), SlabError::Exhausted);
