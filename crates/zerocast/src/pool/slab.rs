@@ -81,7 +81,8 @@ unsafe impl Send for Shared {}
 /// when dropped (no atomic operation, no queue), or becomes a [`SlabTicket`]
 /// with [`into_send`](LocalTicket::into_send) once it must cross threads. The
 /// pool is owned by one thread at a time (`Send`, not `Sync`), so every method
-/// takes `&self`.
+/// takes `&self`. Free pages are lent first in, first out, as
+/// [`ObjectPool`](super::ObjectPool)'s values are.
 ///
 /// Ids carry a generation, so a stale or repeated return is detected and
 /// rejected (counted in [`SlabStats::rejected`]). The return queue holds as
@@ -113,13 +114,17 @@ unsafe impl Send for Shared {}
 /// ```
 pub struct SlabPool {
     shared: Arc<Shared>,
-    /// Free pages, a stack: `free[..free_len]` (room for every page).
+    /// Free pages, a ring taken at `head` and refilled at `tail` (first in,
+    /// first out: a take does not wait on the return just before it). Its
+    /// length is `pages` rounded up to a power of two, so the counts run free
+    /// (wrapping) and `count & mask` is the position; it never holds more
+    /// than `pages` entries: `tail - head <= pages`.
     free: Box<[Cell<u32>]>,
-    free_len: Cell<usize>,
-    /// Each page's current generation; a ticket is valid for its page's
-    /// current generation while the page is out.
+    head: Cell<usize>,
+    tail: Cell<usize>,
+    /// Each page's generation, odd while the page is out: a ticket is valid
+    /// for its page's current generation while that is odd.
     generation: Box<[Cell<u32>]>,
-    out: Box<[Cell<bool>]>,
     counters: Counters,
 }
 
@@ -168,6 +173,9 @@ impl SlabPool {
         if pages == 0 || pages > u32::MAX as usize {
             return Err(SlabError::BadSize);
         }
+        let ring = pages
+            .checked_next_power_of_two()
+            .ok_or(SlabError::BadSize)?;
         let total = page_size.checked_mul(pages).ok_or(SlabError::BadSize)?;
         if total > isize::MAX as usize {
             return Err(SlabError::BadSize);
@@ -180,11 +188,11 @@ impl SlabPool {
                 returns: ReturnQueue::new(pages),
                 lost: AtomicUsize::new(0),
             }),
-            // Handed out in page order: the top of the stack is page 0.
-            free: (0..pages as u32).rev().map(Cell::new).collect(),
-            free_len: Cell::new(pages),
+            // Handed out in page order at first.
+            free: (0..ring).map(|i| Cell::new(i as u32)).collect(),
+            head: Cell::new(0),
+            tail: Cell::new(pages),
             generation: (0..pages).map(|_| Cell::new(0)).collect(),
-            out: (0..pages).map(|_| Cell::new(false)).collect(),
             counters: Counters::default(),
         })
     }
@@ -212,23 +220,22 @@ impl SlabPool {
         if len > page_size {
             return Err(SlabError::Oversized { len, page_size });
         }
-        let Some(top) = self.free_len.get().checked_sub(1) else {
+        let head = self.head.get();
+        if head == self.tail.get() {
             bump(&self.counters.exhausted);
             return Err(SlabError::Exhausted);
-        };
-        self.free_len.set(top);
-        // SAFETY: `top < free_len <= pages`, the length of `free`.
-        let page = unsafe { self.free.get_unchecked(top) }.get();
+        }
+        self.head.set(head.wrapping_add(1));
+        // SAFETY: `head & mask` is `< free.len()`.
+        let page = unsafe { self.free.get_unchecked(head & self.mask()) }.get();
         // SAFETY: pages on the free list are `< pages`, the length of
-        // `generation` and `out`.
-        let (generation, out) = unsafe {
-            (
-                self.generation.get_unchecked(page as usize),
-                self.out.get_unchecked(page as usize),
-            )
-        };
+        // `generation`.
+        let generation = unsafe { self.generation.get_unchecked(page as usize) };
+        debug_assert!(
+            generation.get() % 2 == 0,
+            "a free page's generation is even"
+        );
         generation.set(generation.get().wrapping_add(1));
-        out.set(true);
         bump(&self.counters.allocations);
         // SAFETY: `page < pages` and `len <= page_size`, so the page's first
         // `len` bytes lie inside the `pages * page_size` bytes of the pool.
@@ -266,10 +273,8 @@ impl SlabPool {
         // this is the queue's only popper.
         while let Some(id) = unsafe { self.shared.returns.pop() } {
             let (page, generation) = ((id & 0xffff_ffff) as usize, (id >> 32) as u32);
-            if page < self.out.len()
-                && self.out[page].get()
-                && self.generation[page].get() == generation
-            {
+            // An odd generation: the page is out, on the ticket with this id.
+            if generation % 2 == 1 && self.generation.get(page).map(Cell::get) == Some(generation) {
                 self.give_back(page as u32);
                 recycled += 1;
             } else {
@@ -281,16 +286,29 @@ impl SlabPool {
 
     /// Puts `page` (`< pages`, out until now) back on the free list.
     fn give_back(&self, page: u32) {
-        debug_assert!(self.out[page as usize].get());
-        // SAFETY: `page < pages`, the length of `out` (callers: a ticket's page
-        // or a drained id checked against `out.len()`).
-        unsafe { self.out.get_unchecked(page as usize) }.set(false);
-        let len = self.free_len.get();
-        // SAFETY: `page` was out, so fewer than `pages` pages are free:
-        // `len < pages`, the length of `free`.
-        unsafe { self.free.get_unchecked(len) }.set(page);
-        self.free_len.set(len + 1);
+        // SAFETY: `page < pages`, the length of `generation` (callers: a
+        // ticket's page, or a drained id checked against it).
+        let generation = unsafe { self.generation.get_unchecked(page as usize) };
+        debug_assert!(generation.get() % 2 == 1, "an out page's generation is odd");
+        generation.set(generation.get().wrapping_add(1));
+        let tail = self.tail.get();
+        debug_assert!(tail.wrapping_sub(self.head.get()) < self.pages());
+        // SAFETY: `tail & mask` is `< free.len()`; the page was out, so the
+        // ring holds fewer than `pages` entries and this one overwrites none.
+        unsafe { self.free.get_unchecked(tail & self.mask()) }.set(page);
+        self.tail.set(tail.wrapping_add(1));
         bump(&self.counters.returns);
+    }
+
+    /// `free.len() - 1`: the ring position of a count is `count & mask`.
+    #[inline]
+    fn mask(&self) -> usize {
+        self.free.len() - 1
+    }
+
+    /// How many pages the pool has.
+    fn pages(&self) -> usize {
+        self.generation.len()
     }
 
     /// The core this pool belongs to.
@@ -305,17 +323,17 @@ impl SlabPool {
 
     /// Free pages now (returned pages count once drained).
     pub fn available(&self) -> usize {
-        self.free_len.get()
+        self.tail.get().wrapping_sub(self.head.get())
     }
 
     /// Pages out on tickets, or returned and not yet drained.
     pub fn in_use(&self) -> usize {
-        self.out.len() - self.available()
+        self.pages() - self.available()
     }
 
     /// `in_use / pages`.
     pub fn utilisation(&self) -> f64 {
-        self.in_use() as f64 / self.out.len() as f64
+        self.in_use() as f64 / self.pages() as f64
     }
 
     /// The counters.
@@ -567,12 +585,12 @@ mod tests {
     fn generations_wrap_and_a_ticket_from_before_the_wrap_is_rejected() {
         let pool = SlabPool::new(0, 4, 1).unwrap();
         pool.generation[0].set(u32::MAX - 1);
-        let old = pool.alloc(b"a").unwrap(); // generation u32::MAX
+        let old = pool.alloc(b"a").unwrap(); // generation u32::MAX (odd: out)
         let stale_id = old.id;
         drop(old);
-        assert_eq!(pool.drain(), 1);
-        let wrapped = pool.alloc(b"b").unwrap(); // generation 0
-        assert_eq!(wrapped.id >> 32, 0);
+        assert_eq!(pool.drain(), 1); // generation 0: free
+        let wrapped = pool.alloc(b"b").unwrap(); // generation 1
+        assert_eq!(wrapped.id >> 32, 1);
         pool.shared.returns.push(stale_id).unwrap();
         assert_eq!(pool.drain(), 0, "the pre-wrap id does not free the page");
         assert_eq!(pool.stats().rejected, 1);
@@ -630,16 +648,18 @@ mod tests {
         assert_eq!(pool.available(), 1, "the converted page stays out");
         drop(ticket);
         assert_eq!(pool.drain(), 1);
-        // The page lent again locally: the old ticket's id is now stale.
+        // Pages come back first in, first out: `b`'s page, then `a`'s, lent
+        // again locally; the old ticket's id is now stale.
+        let other = pool.alloc_local(8).unwrap();
         let again = pool.alloc_local(8).unwrap();
         assert_eq!(&again[..], b"abcdefgh", "the page's previous bytes");
         pool.shared.returns.push(id).unwrap();
         assert_eq!(pool.drain(), 0);
-        drop(again);
+        drop((other, again));
         let stats = pool.stats();
         assert_eq!(
             (stats.allocations, stats.returns, stats.rejected),
-            (3, 3, 1)
+            (4, 4, 1)
         );
         assert_eq!(pool.available(), 2);
     }
