@@ -2,7 +2,6 @@
 //! [`Buffer`], an acquired buffer being written.
 
 use alloc::boxed::Box;
-use alloc::rc::Rc;
 use alloc::sync::Arc;
 use core::cell::{Cell, UnsafeCell};
 use core::fmt;
@@ -17,8 +16,10 @@ use crate::sync::Ordering;
 /// [`BufferPool::register`](super::BufferPool::register).
 ///
 /// `!Send`: it is one thread's state. Clone it to share it between tasks of
-/// the same thread; buffers and packets keep it alive. When the last clone,
-/// buffer and packet are gone, cached buffers go back to the shared list.
+/// the same thread; buffers and packets keep it alive (without a reference
+/// count of their own: each is counted in this thread's per-buffer counts,
+/// which it updates anyway). When the last clone, buffer and packet are gone,
+/// cached buffers go back to the shared list.
 ///
 /// # Examples
 ///
@@ -32,10 +33,51 @@ use crate::sync::Ordering;
 /// assert_eq!(&packet[..], b"hi");
 /// # });
 /// ```
-#[derive(Clone)]
 pub struct LocalPool {
-    pub(super) local: Rc<Local>,
+    pub(super) local: LocalRef,
 }
+
+/// A pointer to one thread's [`Local`], which lives while a [`LocalPool`]
+/// handle of it exists or this thread counts a reference to any buffer: every
+/// [`Buffer`] and [`Packet`] holding a `LocalRef` is one such reference, so the
+/// pointer stays valid for as long as it is held. The last handle or counted
+/// reference to go frees the `Local` (see [`Local::drop_handle`] and
+/// [`Local::count_gone`]).
+#[derive(Clone, Copy)]
+pub(super) struct LocalRef(NonNull<Local>);
+
+impl LocalRef {
+    fn new(local: Local) -> Self {
+        Self(NonNull::from(Box::leak(Box::new(local))))
+    }
+
+    /// Frees the `Local`.
+    ///
+    /// # Safety
+    ///
+    /// No handle and no counted reference of it remains (the caller was told
+    /// so by `drop_handle`, `drop_ref` or `count_gone`), and nothing uses
+    /// any copy of this pointer afterwards.
+    pub(super) unsafe fn free(self) {
+        // SAFETY: made by `Box::leak` in `new`, freed once (the caller's
+        // contract).
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
+
+impl Deref for LocalRef {
+    type Target = Local;
+
+    #[inline]
+    fn deref(&self) -> &Local {
+        // SAFETY: whoever holds a `LocalRef` is a handle or a counted
+        // reference, which keeps the `Local` alive (see the type's docs).
+        unsafe { self.0.as_ref() }
+    }
+}
+
+/// `Local::outstanding` while handles exist.
+const LIVE: usize = usize::MAX;
 
 /// The bits of a per-thread count that count references.
 const COUNT: u32 = !SHARED;
@@ -60,6 +102,12 @@ pub(super) struct Local {
     /// Free buffers kept by this thread. Reached only through `cache()`,
     /// which no method holds across a call out of this module.
     cache: UnsafeCell<Cache>,
+    /// [`LocalPool`] handles of this state.
+    handles: Cell<usize>,
+    /// [`LIVE`] while handles exist; then the number of buffers this thread
+    /// still counts references to (each falls to zero once, for good: without
+    /// a handle nothing can be acquired or received here).
+    outstanding: Cell<usize>,
 }
 
 struct Cache {
@@ -75,13 +123,15 @@ impl LocalPool {
             len: 0,
         };
         Self {
-            local: Rc::new(Local {
+            local: LocalRef::new(Local {
                 id: shared.next_id.fetch_add(1, Ordering::Relaxed),
                 base: shared.base(),
                 buffer_size: shared.buffer_size,
                 shared,
                 counts: (0..count).map(|_| Cell::new(0)).collect(),
                 cache: UnsafeCell::new(cache),
+                handles: Cell::new(1),
+                outstanding: Cell::new(LIVE),
             }),
         }
     }
@@ -202,9 +252,25 @@ impl LocalPool {
         Buffer {
             data: self.local.buffer_ptr(index),
             size: self.local.buffer_size as u32,
-            local: self.local.clone(),
+            local: self.local,
             index,
             frozen: 0,
+        }
+    }
+}
+
+impl Clone for LocalPool {
+    fn clone(&self) -> Self {
+        self.local.handles.set(self.local.handles.get() + 1);
+        Self { local: self.local }
+    }
+}
+
+impl Drop for LocalPool {
+    fn drop(&mut self) {
+        if self.local.drop_handle() {
+            // SAFETY: no handle and no counted reference is left.
+            unsafe { self.local.free() };
         }
     }
 }
@@ -275,6 +341,8 @@ impl Local {
     /// A packet of `index` leaves this thread. Returns true if this thread's
     /// owner unit goes with it (it was the thread's last reference); false if
     /// the caller must add a unit for it.
+    ///
+    /// When the unit goes, the caller then calls [`count_gone`](Self::count_gone).
     #[inline]
     pub(super) fn send_ref(&self, index: u32) -> bool {
         let cell = &self.counts[index as usize];
@@ -300,14 +368,16 @@ impl Local {
     }
 
     /// One fewer; the last gives up this thread's owner unit, and the last
-    /// unit recycles the buffer.
+    /// unit recycles the buffer. Returns true if the caller must now free this
+    /// `Local` (see [`count_gone`](Self::count_gone)).
     #[inline]
-    pub(super) fn drop_ref(&self, index: u32) {
+    #[must_use]
+    pub(super) fn drop_ref(&self, index: u32) -> bool {
         let cell = &self.counts[index as usize];
         let count = cell.get() - 1;
         if count & COUNT != 0 {
             cell.set(count);
-            return;
+            return false;
         }
         cell.set(0);
         if count & SHARED == 0 {
@@ -321,6 +391,35 @@ impl Local {
         } else if self.shared.unown(index) {
             self.recycle(index);
         }
+        self.count_gone()
+    }
+
+    /// This thread's count of a buffer fell to zero. Returns true if that
+    /// was the last thing keeping this `Local` (no handle is left): the
+    /// caller must then free it.
+    #[inline]
+    #[must_use]
+    pub(super) fn count_gone(&self) -> bool {
+        let outstanding = self.outstanding.get();
+        if outstanding == LIVE {
+            return false;
+        }
+        self.outstanding.set(outstanding - 1);
+        outstanding == 1
+    }
+
+    /// A [`LocalPool`] handle is gone. Returns true if it was the last and
+    /// no buffer is counted either: the caller must then free this `Local`.
+    #[must_use]
+    fn drop_handle(&self) -> bool {
+        let handles = self.handles.get() - 1;
+        self.handles.set(handles);
+        if handles > 0 {
+            return false;
+        }
+        let counted = self.counts.iter().filter(|c| c.get() & COUNT != 0).count();
+        self.outstanding.set(counted);
+        counted == 0
     }
 
     /// A buffer without owners, once shared: to a waiter if one is queued,
@@ -375,7 +474,8 @@ impl Drop for Local {
 /// assert_eq!(buf.remaining(), 11);
 /// ```
 pub struct Buffer {
-    local: Rc<Local>,
+    /// Valid while this buffer lives: it is counted in `local`'s counts.
+    local: LocalRef,
     /// The buffer's first byte (kept here so that reads and writes need no
     /// trip through the pool).
     data: NonNull<u8>,
@@ -421,13 +521,7 @@ impl Buffer {
         let offset = self.frozen;
         self.skip(len);
         self.local.add_ref(self.index);
-        Packet::from_parts(
-            self.local.clone(),
-            self.data,
-            self.index,
-            offset,
-            len as u32,
-        )
+        Packet::from_parts(self.local, self.data, self.index, offset, len as u32)
     }
 
     /// Discards the first `len` writable bytes (they are never handed out).
@@ -485,13 +579,7 @@ impl Buffer {
             "Buffer: bytes not frozen"
         );
         self.local.add_ref(self.index);
-        Packet::from_parts(
-            self.local.clone(),
-            self.data,
-            self.index,
-            offset as u32,
-            len as u32,
-        )
+        Packet::from_parts(self.local, self.data, self.index, offset as u32, len as u32)
     }
 }
 
@@ -501,7 +589,7 @@ impl Deref for Buffer {
     #[inline]
     fn deref(&self) -> &[u8] {
         // SAFETY: `data` is valid for the buffer's `size` bytes while `local`
-        // keeps the pool alive, and `frozen <= size`; bytes `frozen..` are
+        // keeps the pool alive (and this buffer, counted, keeps `local`), and `frozen <= size`; bytes `frozen..` are
         // reached only through this `Buffer` (packets cover `..frozen`, and
         // the buffer is out of the pool); `UnsafeCell<u8>` has the layout of
         // `u8`.
@@ -531,7 +619,11 @@ impl DerefMut for Buffer {
 impl Drop for Buffer {
     #[inline]
     fn drop(&mut self) {
-        self.local.drop_ref(self.index);
+        if self.local.drop_ref(self.index) {
+            // SAFETY: this was the last handle or counted reference, and
+            // `self` is gone after this.
+            unsafe { self.local.free() };
+        }
     }
 }
 

@@ -1,14 +1,13 @@
 //! [`Packet`], a refcounted slice of a pooled buffer, and [`SendPacket`], the
 //! form in which it crosses threads.
 
-use alloc::rc::Rc;
 use alloc::sync::Arc;
 use core::fmt;
 use core::mem::ManuallyDrop;
 use core::ops::Deref;
 use core::ptr::NonNull;
 
-use super::local::Local;
+use super::local::LocalRef;
 use super::{LocalPool, Shared};
 use crate::sync::Ordering;
 
@@ -16,7 +15,7 @@ use crate::sync::Ordering;
 /// share one buffer; the buffer goes back to the pool when the last of them
 /// (and the [`Buffer`](super::Buffer) that wrote it) is dropped.
 ///
-/// Cloning costs about what cloning an `Rc` does: the count is this
+/// Cloning costs one non-atomic increment (less than an `Rc` clone): the count is this
 /// thread's, so `Packet` is `!Send`. To move one to another thread, use
 /// [`send`](Self::send) and [`SendPacket::receive`].
 ///
@@ -32,7 +31,8 @@ use crate::sync::Ordering;
 /// assert_eq!((&hello[..], &packet[..]), (&b"hello"[..], &b"world"[..]));
 /// ```
 pub struct Packet {
-    local: Rc<Local>,
+    /// Valid while this packet lives: it is counted in `local`'s counts.
+    local: LocalRef,
     /// The buffer's first byte.
     data: NonNull<u8>,
     index: u32,
@@ -70,7 +70,7 @@ pub struct SendPacket {
 impl Packet {
     #[inline]
     pub(super) fn from_parts(
-        local: Rc<Local>,
+        local: LocalRef,
         data: NonNull<u8>,
         index: u32,
         offset: u32,
@@ -188,15 +188,20 @@ impl Packet {
     /// ```
     pub fn send(self) -> SendPacket {
         let this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again; its `Rc` is moved
-        // out exactly once, here.
-        let local = unsafe { core::ptr::read(&this.local) };
-        if !local.send_ref(this.index) {
+        let local = this.local;
+        let unit_moves = local.send_ref(this.index);
+        if !unit_moves {
             // Relaxed: the caller holds a unit, as with `Arc::clone`.
             local.shared.owners[this.index as usize].fetch_add(1, Ordering::Relaxed);
         }
+        let shared = local.shared.clone();
+        if unit_moves && local.count_gone() {
+            // SAFETY: this packet was the last handle or counted reference of
+            // `local`, and it is gone (`this` is never used again).
+            unsafe { local.free() };
+        }
         SendPacket {
-            shared: local.shared.clone(),
+            shared,
             index: this.index,
             offset: this.offset,
             len: this.len,
@@ -214,7 +219,7 @@ impl Packet {
 
     fn share(&self, offset: u32, len: u32) -> Packet {
         self.local.add_ref(self.index);
-        Packet::from_parts(self.local.clone(), self.data, self.index, offset, len)
+        Packet::from_parts(self.local, self.data, self.index, offset, len)
     }
 }
 
@@ -282,7 +287,11 @@ impl Clone for Packet {
 impl Drop for Packet {
     #[inline]
     fn drop(&mut self) {
-        self.local.drop_ref(self.index);
+        if self.local.drop_ref(self.index) {
+            // SAFETY: this was the last handle or counted reference, and
+            // `self` is gone after this.
+            unsafe { self.local.free() };
+        }
     }
 }
 
@@ -340,7 +349,7 @@ impl SendPacket {
             local.shared.owners[this.index as usize].fetch_sub(1, Ordering::Release);
         }
         Ok(Packet::from_parts(
-            local.clone(),
+            *local,
             local.buffer_ptr(this.index),
             this.index,
             this.offset,
