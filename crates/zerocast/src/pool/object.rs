@@ -206,11 +206,11 @@ impl<T, const N: usize, R: Reset<T>> ObjectPool<T, N, R> {
         Some(Pooled { pool: self, index })
     }
 
-    /// The value behind `index`, a free-stack entry (so `index < N`).
+    /// The value behind `index`, a free-ring entry (so `index < N`).
     #[inline]
     fn slot(&self, index: usize) -> *mut T {
         debug_assert!(index < N);
-        // SAFETY: every index a guard holds came off the free stack, whose
+        // SAFETY: every index a guard holds came off the free ring, whose
         // entries are all `< N` (see the field's invariant).
         unsafe { self.values.get_unchecked(index) }.get()
     }
@@ -218,7 +218,7 @@ impl<T, const N: usize, R: Reset<T>> ObjectPool<T, N, R> {
     #[inline]
     fn give_back(&self, index: usize) {
         // SAFETY: the guard for `index` is being dropped, so no other
-        // reference to this value exists; it is not on the free stack yet.
+        // reference to this value exists; it is not on the free ring yet.
         self.reset.reset(unsafe { &mut *self.slot(index) });
         let tail = self.tail.get();
         debug_assert!(
@@ -259,7 +259,7 @@ impl<T, const N: usize, R: Reset<T>> Deref for Pooled<'_, T, N, R> {
 
     #[inline]
     fn deref(&self) -> &T {
-        // SAFETY: `index` was taken off the free stack for this guard alone,
+        // SAFETY: `index` was taken off the free ring for this guard alone,
         // so while the guard lives no other reference to the value exists.
         unsafe { &*self.pool.slot(self.index) }
     }

@@ -6,7 +6,7 @@
 //!
 //! - **Memory.** `count` buffers of `buffer_size` bytes in one allocation made
 //!   by [`BufferPool::new`]. Nothing allocates after [`BufferPool::register`].
-//! - **Shared free list.** A stack of free buffer indices and a FIFO queue of
+//! - **Shared free list.** A ring of free buffer indices and a FIFO queue of
 //!   waiting [`Acquire`] futures behind one spin lock. The lock is taken once
 //!   per *batch* of buffers (refill or spill of a thread's cache), and by
 //!   waiters; never while running user code.
