@@ -28,6 +28,29 @@ enum SlabOp {
     Drain,
 }
 
+#[derive(Clone, Debug)]
+enum LocalOp {
+    /// A page lent locally and filled in place.
+    Alloc(Vec<u8>),
+    /// A local ticket dropped: straight back to the free list.
+    DropLocal(usize),
+    /// A local ticket made `Send`.
+    Convert(usize),
+    /// A `Send` ticket dropped: queued home until drained.
+    DropSend(usize),
+    Drain,
+}
+
+fn local_op() -> impl Strategy<Value = LocalOp> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..10).prop_map(LocalOp::Alloc),
+        (0usize..8).prop_map(LocalOp::DropLocal),
+        (0usize..8).prop_map(LocalOp::Convert),
+        (0usize..8).prop_map(LocalOp::DropSend),
+        Just(LocalOp::Drain),
+    ]
+}
+
 fn slab_op() -> impl Strategy<Value = SlabOp> {
     prop_oneof![
         prop::collection::vec(any::<u8>(), 0..10).prop_map(SlabOp::Alloc),
@@ -144,5 +167,64 @@ proptest! {
         }
         let stats = pool.stats();
         prop_assert_eq!((stats.rejected, stats.lost), (0, 0));
+    }
+
+    #[test]
+    fn slab_pool_local_and_send_tickets_match_a_page_count(
+        ops in prop::collection::vec(local_op(), 0..200)
+    ) {
+        const PAGES: usize = 5; // not a power of two: the free ring is longer
+        const PAGE: usize = 6;
+        let pool = SlabPool::new(0, PAGE, PAGES).unwrap();
+        let mut local: Vec<(zerocast::pool::LocalTicket<'_>, Vec<u8>)> = Vec::new();
+        let mut sent: Vec<(zerocast::pool::SlabTicket, Vec<u8>)> = Vec::new();
+        let mut undrained = 0;
+        for op in ops {
+            match op {
+                LocalOp::Alloc(bytes) => {
+                    let free = PAGES - local.len() - sent.len() - undrained;
+                    match pool.alloc_local(bytes.len()) {
+                        Ok(mut page) => {
+                            prop_assert!(bytes.len() <= PAGE && free > 0);
+                            page.copy_from_slice(&bytes);
+                            local.push((page, bytes));
+                        }
+                        Err(SlabError::Oversized { .. }) => prop_assert!(bytes.len() > PAGE),
+                        Err(SlabError::Exhausted) => {
+                            prop_assert!(bytes.len() <= PAGE && free == 0);
+                        }
+                        Err(e) => prop_assert!(false, "{e}"),
+                    }
+                }
+                LocalOp::DropLocal(i) if i < local.len() => drop(local.swap_remove(i)),
+                LocalOp::Convert(i) if i < local.len() => {
+                    let (page, bytes) = local.swap_remove(i);
+                    sent.push((page.into_send(), bytes));
+                }
+                LocalOp::DropSend(i) if i < sent.len() => {
+                    drop(sent.swap_remove(i));
+                    undrained += 1;
+                }
+                LocalOp::Drain => {
+                    prop_assert_eq!(pool.drain(), undrained);
+                    undrained = 0;
+                }
+                LocalOp::DropLocal(_) | LocalOp::Convert(_) | LocalOp::DropSend(_) => {}
+            }
+            for (page, bytes) in &local {
+                prop_assert_eq!(&page[..], &bytes[..], "a page changed under its ticket");
+            }
+            for (ticket, bytes) in &sent {
+                prop_assert_eq!(ticket.as_slice(), &bytes[..], "a page changed under its ticket");
+            }
+            prop_assert_eq!(pool.available(), PAGES - local.len() - sent.len() - undrained);
+        }
+        drop(local);
+        drop(sent);
+        pool.drain();
+        prop_assert_eq!(pool.available(), PAGES);
+        let stats = pool.stats();
+        prop_assert_eq!((stats.rejected, stats.lost), (0, 0));
+        prop_assert_eq!(stats.allocations, stats.returns);
     }
 }
