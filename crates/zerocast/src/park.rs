@@ -1,18 +1,31 @@
-//! Blocking waits for plain threads: spin briefly, then park.
+//! Blocking waits for plain threads: spin for a while, then park.
 //!
 //! Each thread has one waker that unparks it, built on the thread's first
 //! blocking call (one allocation per thread, at start-up) and cloned by
 //! reference count afterwards, so a blocking wait allocates nothing in the
 //! steady state.
+//!
+//! How long to spin adapts per thread, as adaptive mutexes do: a wait that
+//! had to park but ended within [`MAX_SPIN`] (a stream whose messages arrive
+//! every few microseconds) makes the next waits spin about twice that long,
+//! so they catch the next message without paying for a park and a wake-up
+//! (several microseconds on a VM); a wait longer than that halves the budget
+//! again, down to [`MIN_SPIN`], so an idle thread parks almost at once.
 
+use core::cell::Cell;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
-/// Checks of the condition before the thread registers and parks: enough to
-/// cover a hand-off that is already under way (a few microseconds), short
-/// enough not to burn a core while idle.
-const SPINS: u32 = 256;
+/// The shortest spin before parking: enough to cover a hand-off that is
+/// already under way.
+const MIN_SPIN: Duration = Duration::from_micros(2);
+/// The longest: about ten times what a park and wake-up cost on a small VM,
+/// and the most a thread burns on a wait it then has to park for anyway.
+const MAX_SPIN: Duration = Duration::from_micros(50);
+/// Condition checks between looks at the clock while spinning.
+const CHECKS_PER_CLOCK: u32 = 32;
 
 struct Unparker(Thread);
 
@@ -28,6 +41,38 @@ impl Wake for Unparker {
 
 std::thread_local! {
     static WAKER: Waker = Waker::from(Arc::new(Unparker(thread::current())));
+    /// This thread's spin budget in nanoseconds (see the module docs).
+    static SPIN_NS: Cell<u64> = const { Cell::new(MIN_SPIN.as_nanos() as u64) };
+}
+
+/// Spins until `ready` (`Ok`) or until `budget` has passed since the clock
+/// was first read (`Err` with that time). The clock is read only after the
+/// first checks fail, so a wait that is over at once costs no clock read.
+#[inline]
+fn spin(budget: Duration, mut ready: impl FnMut() -> bool) -> Result<(), Instant> {
+    let mut start = None;
+    loop {
+        for _ in 0..CHECKS_PER_CLOCK {
+            if ready() {
+                return Ok(());
+            }
+            core::hint::spin_loop();
+        }
+        let start = *start.get_or_insert_with(Instant::now);
+        if start.elapsed() >= budget {
+            return Err(start);
+        }
+    }
+}
+
+/// The next budget after a wait that parked and took `waited` in all.
+fn adapt(budget: Duration, waited: Duration) -> Duration {
+    if waited <= MAX_SPIN {
+        // Spinning about this long would have caught it.
+        (waited * 2).clamp(MIN_SPIN, MAX_SPIN)
+    } else {
+        (budget / 2).max(MIN_SPIN)
+    }
 }
 
 /// Builds this thread's waker if it has none yet: every blocking call starts
@@ -50,26 +95,61 @@ pub(crate) fn wait<S: ?Sized, R>(
     mut poll: impl FnMut(&mut S, &mut Context<'_>) -> Poll<R>,
 ) -> R {
     WAKER.with(|waker| {
-        for _ in 0..SPINS {
-            if ready(state) {
+        let budget = Duration::from_nanos(SPIN_NS.with(Cell::get));
+        let start = match spin(budget, || ready(state)) {
+            Ok(()) => {
                 // Most waits end here, without registering anything. Should
-                // the poll still find nothing, the noop waker it registered is
-                // replaced by the real one below.
+                // the poll still find nothing, the noop waker it registered
+                // is replaced by the real one below.
                 let mut cx = Context::from_waker(Waker::noop());
                 if let Poll::Ready(r) = poll(state, &mut cx) {
                     return r;
                 }
-                break;
+                Instant::now()
             }
-            core::hint::spin_loop();
-        }
+            Err(start) => start,
+        };
         let mut cx = Context::from_waker(waker);
-        loop {
+        let r = loop {
             match poll(state, &mut cx) {
-                Poll::Ready(r) => return r,
+                Poll::Ready(r) => break r,
                 // Spurious unparks are fine: the loop polls again.
                 Poll::Pending => thread::park(),
             }
-        }
+        };
+        let next = adapt(budget, start.elapsed());
+        SPIN_NS.with(|ns| ns.set(next.as_nanos() as u64));
+        r
     })
+}
+
+#[cfg(all(test, not(zerocast_loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_spin_budget_grows_to_cover_short_waits_and_shrinks_after_long_ones() {
+        let us = Duration::from_micros;
+        // A parked wait that ended after 10 µs: spin about 20 µs next time.
+        assert_eq!(adapt(MIN_SPIN, us(10)), us(20));
+        // Never beyond the cap, never below the floor.
+        assert_eq!(adapt(MIN_SPIN, us(40)), MAX_SPIN);
+        assert_eq!(adapt(MIN_SPIN, Duration::from_nanos(100)), MIN_SPIN);
+        // A long wait (an idle stream) halves it, down to the floor.
+        assert_eq!(adapt(MAX_SPIN, us(5_000)), MAX_SPIN / 2);
+        assert_eq!(adapt(MIN_SPIN, us(5_000)), MIN_SPIN);
+    }
+
+    #[test]
+    fn spinning_returns_at_once_when_ready_and_gives_up_after_the_budget() {
+        assert_eq!(spin(MAX_SPIN, || true), Ok(()));
+        let mut checks = 0;
+        let started = Instant::now();
+        let given_up = spin(MIN_SPIN, || {
+            checks += 1;
+            false
+        });
+        assert!(given_up.is_err() && checks >= CHECKS_PER_CLOCK);
+        assert!(started.elapsed() >= MIN_SPIN);
+    }
 }

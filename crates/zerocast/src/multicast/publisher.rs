@@ -154,7 +154,8 @@ impl<T> Publisher<T> {
         }
     }
 
-    /// Publishes `value`, parking this thread (after a short spin) while the
+    /// Publishes `value`, parking this thread (after an adaptive spin, see
+    /// [`spsc`](crate::spsc)) while the
     /// slowest subscriber is a full ring behind.
     ///
     /// # Errors

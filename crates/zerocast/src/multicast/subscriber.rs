@@ -180,7 +180,7 @@ impl<T> Subscriber<T> {
         }
     }
 
-    /// Waits for the next message, parking this thread after a short spin,
+    /// Waits for the next message, parking this thread after an adaptive spin,
     /// and returns a clone.
     ///
     /// # Errors

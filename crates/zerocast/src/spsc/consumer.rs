@@ -312,7 +312,8 @@ impl<'a, T> Consumer<'a, T> {
         }
     }
 
-    /// Takes the oldest item, parking this thread (after a short spin) while
+    /// Takes the oldest item, parking this thread (after an adaptive spin, see
+    /// [`spsc`](crate::spsc)) while
     /// the ring is empty. Waiting allocates nothing after the thread's first wait.
     ///
     /// # Errors

@@ -7,10 +7,18 @@
 //!
 //! Every operation comes in three forms — `try_push` / `poll_ready` /
 //! `push().await` and `try_pop` / `poll_pop` / `pop().await` — plus blocking
-//! forms with `std` (`push_blocking`, `pop_blocking`: a short spin, then park)
-//! and batch forms (`push_slice` / `pop_slice` for `Copy` items, and
+//! forms with `std` (`push_blocking`, `pop_blocking`: spin, then park) and
+//! batch forms (`push_slice` / `pop_slice` for `Copy` items, and
 //! `write_chunk` / `read_chunk` to write and read in place). Close is
 //! observable from both sides: dropping a handle closes its side.
+//!
+//! Every blocking form in the crate spins for an adaptive time before it
+//! parks, per thread: at least 2 µs; after a wait that had to park but ended
+//! within 50 µs (a stream whose messages arrive every few microseconds),
+//! about twice that wait, up to 50 µs, so the next message is caught without
+//! a park and a wake-up; after a longer wait, half the previous budget, so an
+//! idle thread parks almost at once. A thread that must never spin uses the
+//! `poll_*` / `async` forms; one that must never park uses `pop_spin`.
 //!
 //! # Design
 //!

@@ -270,7 +270,8 @@ impl<'a, T> Producer<'a, T> {
         self.core().is_closed(RX_CLOSED)
     }
 
-    /// Sends `value`, parking this thread (after a short spin) while the ring
+    /// Sends `value`, parking this thread (after an adaptive spin, see
+    /// [`spsc`](crate::spsc)) while the ring
     /// is full. Waiting allocates nothing after the thread's first wait.
     ///
     /// # Errors
