@@ -109,10 +109,14 @@ fn spsc_pending_wake_ready_allocates_nothing() {
     });
 }
 
+/// Its own count: tests run in parallel, and `spsc_pending_wake_ready_allocates_nothing`
+/// asserts exact deltas of `RX_WAKES`.
+static ASYNC_WAKES: WakeCount = WakeCount::new();
+
 #[test]
 fn spsc_async_push_pop_futures_allocate_nothing() {
     let (mut tx, mut rx) = spsc::channel::<u64>(4);
-    let waker = RX_WAKES.waker();
+    let waker = ASYNC_WAKES.waker();
     let mut cx = Context::from_waker(&waker);
     let mut round = |i: u64| {
         let mut pop = rx.pop();
