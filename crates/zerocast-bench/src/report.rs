@@ -94,7 +94,7 @@ pub fn row(kind: Kind, m: &Measured) -> Row {
         .fold(f64::NEG_INFINITY, f64::max);
     let per = |v: u64| v as f64 / m.b0_messages.max(1) as f64;
     let q = |q: f64| m.latency.as_ref().map(|h| h.value_at_quantile(q) as f64);
-    let (scenario, implementation) = if m.implementation == FLOOR {
+    let (scenario, implementation) = if kind == Kind::Latency && m.implementation == FLOOR {
         let floor = if m.scenario.contains("roundtrip") {
             "latency/floor/roundtrip"
         } else {

@@ -1,8 +1,11 @@
 //! Typed record buffers (broadcast with lag, latest-value watch, single-slot
 //! mailbox) and their peers, used from futures on one runtime ([`Records`]).
 
+use std::cell::Cell;
 use std::future::Future;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
+use std::task::{Poll, Waker};
 
 use super::Payload;
 
@@ -197,5 +200,66 @@ impl<T: Payload> Records<T> for TokioNotifySlot {
     }
     async fn recv(rx: &mut Self::Rx) -> T {
         rx.take().await
+    }
+}
+
+/// The runtime's own cost, with no channel to speak of: one value and one
+/// waker in `Cell`s, for one thread and one receiver (not thread-safe, no
+/// atomics). Beside the channels of a scenario whose every message is a
+/// wake-up and a re-poll of the task, it shows how much of their time is the
+/// runtime's — a floor no channel can go under.
+#[derive(Debug)]
+pub struct RuntimeFloor;
+
+/// The slot of [`RuntimeFloor`]: the latest value, the receiver's waker
+/// (kept across wake-ups) and whether it waits.
+#[derive(Default)]
+pub struct FloorSlot<T> {
+    value: Cell<Option<T>>,
+    waker: Cell<Option<Waker>>,
+    waiting: Cell<bool>,
+}
+
+impl<T> std::fmt::Debug for FloorSlot<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FloorSlot")
+            .field("waiting", &self.waiting.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Payload> Records<T> for RuntimeFloor {
+    const NAME: &'static str = crate::harness::FLOOR;
+    type Tx = Rc<FloorSlot<T>>;
+    type Rx = Rc<FloorSlot<T>>;
+    fn channel(_: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
+        assert_eq!(readers, 1, "the floor has one receiver");
+        let slot = Rc::new(FloorSlot::default());
+        (slot.clone(), vec![slot])
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        tx.value.set(Some(value));
+        if tx.waiting.replace(false) {
+            let waker = tx.waker.take();
+            if let Some(w) = &waker {
+                w.wake_by_ref();
+            }
+            tx.waker.set(waker);
+        }
+    }
+    async fn recv(rx: &mut Self::Rx) -> T {
+        std::future::poll_fn(|cx| match rx.value.take() {
+            Some(v) => Poll::Ready(v),
+            None => {
+                let stored = rx.waker.take();
+                rx.waker.set(match stored {
+                    Some(w) if w.will_wake(cx.waker()) => Some(w),
+                    _ => Some(cx.waker().clone()),
+                });
+                rx.waiting.set(true);
+                Poll::Pending
+            }
+        })
+        .await
     }
 }

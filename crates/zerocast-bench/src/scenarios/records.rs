@@ -16,8 +16,8 @@ use crate::harness::{
     latency_histogram, warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario,
 };
 use crate::peers::records::{
-    AsyncBroadcast, Records, TokioBroadcast, TokioNotifySlot, TokioWatch, ZerocastBroadcast,
-    ZerocastMailbox, ZerocastWatch,
+    AsyncBroadcast, Records, RuntimeFloor, TokioBroadcast, TokioNotifySlot, TokioWatch,
+    ZerocastBroadcast, ZerocastMailbox, ZerocastWatch,
 };
 use crate::peers::{runtime, Order, Payload, Record24, Record40, YieldNow};
 
@@ -45,6 +45,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             vec![
                 on_runtime::<ZerocastWatch>(1, 1),
                 on_runtime::<TokioWatch>(1, 1),
+                on_runtime::<RuntimeFloor>(1, 1),
                 Contender::not_applicable("async-broadcast", NO_LATEST),
                 Contender::not_applicable("flume", NO_LATEST),
                 Contender::not_applicable("kanal", NO_LATEST),
@@ -76,6 +77,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 on_runtime::<ZerocastMailbox>(1, 1),
                 on_runtime::<TokioWatch>(1, 1),
                 on_runtime::<TokioNotifySlot>(1, 1),
+                on_runtime::<RuntimeFloor>(1, 1),
             ],
         ),
         one_way(

@@ -129,7 +129,9 @@ impl<T> Receiver<T> {
             Err(TryRecvError::Empty) => {}
             done => return Poll::Ready(done.map_err(ended)),
         }
-        self.shared.handles.register(self.id, cx.waker());
+        // SAFETY: `self.id` is this receiver's own slot, and `&mut self`
+        // keeps its registrations one at a time.
+        unsafe { self.shared.handles.register(self.id, cx.waker()) };
         // Check again: a message may have come before the registration.
         match self.try_recv() {
             Err(TryRecvError::Empty) => Poll::Pending,

@@ -45,7 +45,9 @@ impl<T> Receiver<T> {
             Err(TryRecvError::Empty) => {}
             done => return Poll::Ready(done.map_err(|_| Closed)),
         }
-        self.shared.handles.register(self.id, cx.waker());
+        // SAFETY: `self.id` is this receiver's own slot, and `&mut self`
+        // keeps its registrations one at a time.
+        unsafe { self.shared.handles.register(self.id, cx.waker()) };
         match self.try_recv() {
             Err(TryRecvError::Empty) => Poll::Pending,
             done => Poll::Ready(done.map_err(|_| Closed)),

@@ -117,7 +117,9 @@ impl<T> Publisher<T> {
         if self.has_room() {
             return Poll::Ready(Ok(()));
         }
-        self.shared.writer.register_fenced(cx.waker());
+        // SAFETY: only the one publisher (not `Clone`) registers on the
+        // writer's cell, through `&mut self`.
+        unsafe { self.shared.writer.register_fenced(cx.waker()) };
         if self.refresh_live() == 0 {
             return Poll::Ready(Err(Closed));
         }

@@ -118,7 +118,9 @@ impl<T> Subscriber<T> {
             Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Poll::Ready(Err(Closed)),
             Err(TryRecvError::Empty) => {}
         }
-        self.shared.readers.register_fenced(self.id, cx.waker());
+        // SAFETY: `self.id` is this subscriber's own slot (subscribers are not
+        // `Clone`), and `&mut self` keeps its registrations one at a time.
+        unsafe { self.shared.readers.register_fenced(self.id, cx.waker()) };
         match self.try_ready() {
             Ok(()) => Poll::Ready(Ok(())),
             Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => Poll::Ready(Err(Closed)),

@@ -144,7 +144,9 @@ impl<'a, T> Consumer<'a, T> {
             Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Poll::Ready(Err(Closed)),
             Err(TryRecvError::Empty) => {}
         }
-        self.core().rx_wait.register_fenced(cx.waker());
+        // SAFETY: only the one consumer registers on `rx_wait`, through
+        // `&mut self`.
+        unsafe { self.core().rx_wait.register_fenced(cx.waker()) };
         // Check again: the producer may have published before we registered.
         match self.try_pop() {
             Ok(v) => Poll::Ready(Ok(v)),
@@ -178,7 +180,9 @@ impl<'a, T> Consumer<'a, T> {
         if self.drained_and_closed() {
             return Poll::Ready(Err(Closed));
         }
-        self.core().rx_wait.register_fenced(cx.waker());
+        // SAFETY: only the one consumer registers on `rx_wait`, through
+        // `&mut self`.
+        unsafe { self.core().rx_wait.register_fenced(cx.waker()) };
         // Check again: the producer may have published before we registered.
         if self.available() > 0 {
             Poll::Ready(Ok(()))

@@ -147,7 +147,9 @@ impl<'a, T> Producer<'a, T> {
         if self.free_for(n) >= n {
             return Poll::Ready(Ok(()));
         }
-        self.core().tx_wait.register_fenced(cx.waker());
+        // SAFETY: only the one producer registers on `tx_wait`, through
+        // `&mut self`.
+        unsafe { self.core().tx_wait.register_fenced(cx.waker()) };
         // Check again: the consumer may have released a slot before we registered.
         if self.core().is_closed(RX_CLOSED) {
             return Poll::Ready(Err(Closed));

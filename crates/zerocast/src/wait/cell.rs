@@ -2,7 +2,11 @@
 //!
 //! The state machine follows the well-known `AtomicWaker` design (futures-rs):
 //! a `REGISTERING` and a `WAKING` lock bit guard the stored waker, and whoever
-//! loses a race hands the wake-up to the winner instead of dropping it.
+//! loses a race hands the wake-up to the winner instead of dropping it. Unlike
+//! `AtomicWaker`, a wake-up keeps the waker (it wakes it by reference): a task
+//! that waits again with the same waker — the common case — then registers
+//! with one read-modify-write and no clone, and nothing is cloned or dropped
+//! per wake-up.
 
 use core::fmt;
 use core::task::Waker;
@@ -11,9 +15,9 @@ use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 
 /// The waiter holds the slot to store its waker.
 const REGISTERING: usize = 0b001;
-/// A notifier holds the slot to take the waker out.
+/// A notifier holds the slot to wake the waker in it.
 const WAKING: usize = 0b010;
-/// A waker is stored (changed only by a lock holder).
+/// A waiter is registered and not woken yet.
 const WAITER: usize = 0b100;
 
 /// A single-waiter slot: the latest registered waker, woken at most once per
@@ -48,12 +52,15 @@ const WAITER: usize = 0b100;
 pub struct WaitCell {
     /// `REGISTERING | WAKING | WAITER` bits; see the constants.
     state: AtomicUsize,
-    /// Accessed only by the holder of `REGISTERING` or `WAKING`.
+    /// Written only by the holder of `REGISTERING`; read by the holder of
+    /// `WAKING`, and by a sole registrant (see
+    /// [`register_owned`](Self::register_owned)), which is the only writer.
     waker: UnsafeCell<Option<Waker>>,
 }
 
-// SAFETY: the waker is only touched by the holder of one of the two lock bits,
-// which are taken with compare-and-swap; `Waker` is `Send + Sync`.
+// SAFETY: the waker is written only by the holder of `REGISTERING` (taken
+// with compare-and-swap) and read by the holder of `WAKING` or by the cell's
+// sole registrant; `Waker` is `Send + Sync`.
 unsafe impl Send for WaitCell {}
 // SAFETY: as above: all shared access goes through the lock bits.
 unsafe impl Sync for WaitCell {}
@@ -95,7 +102,8 @@ impl WaitCell {
                 Err(actual) => current = actual,
             }
         }
-        // SAFETY: this thread holds REGISTERING, so no one else touches the slot.
+        // SAFETY: this thread holds REGISTERING, so no one else writes the
+        // slot, and no notifier reads it (WAKING is not held).
         self.waker.with_mut(|slot| unsafe {
             match &*slot {
                 Some(stored) if stored.will_wake(waker) => {}
@@ -112,20 +120,63 @@ impl WaitCell {
                 .compare_exchange(locked, WAITER, Ordering::AcqRel, Ordering::Acquire)
         {
             // A notifier set WAKING while we held the slot and backed off:
-            // hand its wake-up to the waker we just stored.
+            // its wake-up goes to the waker we just stored.
             debug_assert_eq!(actual & WAKING, WAKING);
-            // SAFETY: REGISTERING is still ours (the notifier backed off).
-            let stored = self.waker.with_mut(|slot| unsafe { (*slot).take() });
+            waker.wake_by_ref();
             // An RMW, not a store: a plain store would cut the release
             // sequence of the notifications that came before it.
             self.state.swap(0, Ordering::AcqRel);
-            if let Some(w) = stored {
-                w.wake();
-            }
         }
     }
 
-    /// Wakes the registered waker, if any, and empties the slot.
+    /// [`register`](Self::register) for the cell's one registrant: when the
+    /// stored waker already wakes the same task as `waker` (a task that waits
+    /// again), it only marks a waiter, with one read-modify-write.
+    ///
+    /// # Safety
+    ///
+    /// No other registration on this cell may run at the same time (the cell
+    /// belongs to one handle, which registers through `&mut self`).
+    #[inline]
+    pub(crate) unsafe fn register_owned(&self, waker: &Waker) {
+        // SAFETY: the caller's promise.
+        if !unsafe { self.holds(waker) } {
+            return self.register(waker);
+        }
+        // AcqRel, as `register`'s unlock: it orders this registration against
+        // every notification's RMW.
+        let previous = self.state.fetch_or(WAITER, Ordering::AcqRel);
+        if previous & WAKING != 0 {
+            // A notifier is between its wake-up and its unlock (the wake-up
+            // may have come before this poll, and the unlock would clear our
+            // mark): wake ourselves, as `register` does.
+            crate::sync::spin_hint();
+            waker.wake_by_ref();
+        }
+    }
+
+    /// Whether the stored waker wakes the same task as `waker`.
+    ///
+    /// # Safety
+    ///
+    /// As [`register_owned`](Self::register_owned): the caller is the only
+    /// registrant, so no one writes the slot meanwhile (notifiers only read it).
+    #[inline]
+    pub(super) unsafe fn holds(&self, waker: &Waker) -> bool {
+        // SAFETY: only a registration writes the slot, and none runs now.
+        self.waker
+            .with(|slot| unsafe { matches!(&*slot, Some(stored) if stored.will_wake(waker)) })
+    }
+
+    /// Whether a notifier is waking the stored waker now (between its
+    /// wake-up and its unlock). Acquire: a registrant that reads the unlock
+    /// sees what every notifier that backed off meanwhile had published.
+    #[inline]
+    pub(super) fn is_waking(&self) -> bool {
+        self.state.load(Ordering::Acquire) & WAKING != 0
+    }
+
+    /// Wakes the registered waiter, if any (once per registration).
     ///
     /// Costs one read-modify-write when nobody waits.
     #[inline]
@@ -134,14 +185,10 @@ impl WaitCell {
         // waiter's registration (see the module docs).
         let state = self.state.fetch_add(0, Ordering::AcqRel);
         if state & WAITER != 0 {
-            self.wake_stored();
+            self.wake_stored(true);
         }
     }
 
-    /// Wakes and takes the stored waker, skipping [`wake`](Self::wake)'s check
-    /// for one: for a caller that already knows a waiter registered (a
-    /// [`WakerSet`](super::WakerSet) whose mask bit was set). If none is stored
-    /// after all, it does nothing.
     /// Wakes the registered waiter, if any, for a notifier that put
     /// [`fence::light`](super::fence::light) between its store and this call;
     /// its waiter registers with [`register_fenced`](Self::register_fenced).
@@ -150,39 +197,93 @@ impl WaitCell {
     #[inline]
     pub(crate) fn wake_fenced(&self) {
         if self.state.load(Ordering::Relaxed) & WAITER != 0 {
-            self.wake_stored();
+            self.wake_stored(true);
         }
     }
 
-    /// [`register`](Self::register), then [`fence::heavy`](super::fence::heavy):
-    /// for a waiter whose notifier wakes it with
-    /// [`wake_fenced`](Self::wake_fenced). Check again after this, as after
-    /// `register`.
-    pub(crate) fn register_fenced(&self, waker: &Waker) {
-        self.register(waker);
+    /// [`register_owned`](Self::register_owned), then
+    /// [`fence::heavy`](super::fence::heavy): for a waiter whose notifier
+    /// wakes it with [`wake_fenced`](Self::wake_fenced). Check again after
+    /// this, as after `register`.
+    ///
+    /// # Safety
+    ///
+    /// As [`register_owned`](Self::register_owned).
+    pub(crate) unsafe fn register_fenced(&self, waker: &Waker) {
+        // SAFETY: the caller's promise.
+        unsafe { self.register_owned(waker) };
         super::fence::heavy();
     }
 
+    /// Wakes the stored waker, for a caller that already knows a waiter
+    /// registered since the last wake-up (a [`WakerSet`](super::WakerSet)
+    /// whose mask bit was set). If none is stored after all, it does nothing.
     #[inline]
-    pub(super) fn wake_stored(&self) {
+    pub(super) fn wake_registered(&self) {
+        self.wake_stored(false);
+    }
+
+    /// Takes `WAKING` and wakes the stored waker by reference (it stays for
+    /// the next registration), unless a registrant or another notifier holds
+    /// the slot — they then deliver this wake-up — or, when `need_waiter`,
+    /// no waiter is marked (another notifier woke it first).
+    ///
+    /// No lock that anyone waits for is held while the waker runs: a
+    /// registrant that finds `WAKING` set wakes its own task instead of
+    /// waiting, and other notifiers back off.
+    #[inline]
+    fn wake_stored(&self, need_waiter: bool) {
         let previous = self.state.fetch_or(WAKING, Ordering::AcqRel);
         if previous & (REGISTERING | WAKING) != 0 {
             // The registrant (or another notifier) will deliver this wake-up.
             return;
         }
-        // SAFETY: this thread holds WAKING, so no one else touches the slot.
-        let stored = self.waker.with_mut(|slot| unsafe { (*slot).take() });
+        if !need_waiter || previous & WAITER != 0 {
+            // SAFETY: this thread holds WAKING, so no registration writes the
+            // slot (registrants only read it without REGISTERING).
+            self.waker.with(|slot| unsafe {
+                if let Some(waker) = &*slot {
+                    waker.wake_by_ref();
+                }
+            });
+        }
         // An RMW, not a store: other notifiers that backed off while we held
         // WAKING published before their RMW; a plain store would cut that
         // release sequence and the waiter's next registration could miss it
         // (found by the loom model `cell_two_notifiers_and_a_re_registering_waiter`).
         self.state.fetch_and(!(WAKING | WAITER), Ordering::AcqRel);
-        if let Some(w) = stored {
-            w.wake();
-        }
     }
 
-    /// Whether a waker is stored (a snapshot, for diagnostics and tests).
+    /// Empties the slot (a waiter going away), returning its waker. Waits
+    /// out a notifier that is waking it.
+    pub(super) fn take(&self) -> Option<Waker> {
+        let mut current = self.state.load(Ordering::Relaxed);
+        loop {
+            if current & (REGISTERING | WAKING) != 0 {
+                crate::sync::spin_hint();
+                current = self.state.load(Ordering::Relaxed);
+                continue;
+            }
+            match self.state.compare_exchange_weak(
+                current,
+                current | REGISTERING,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        // SAFETY: this thread holds REGISTERING.
+        let waker = self.waker.with_mut(|slot| unsafe { (*slot).take() });
+        // Clears the lock, the mark, and the WAKING of a notifier that backed
+        // off meanwhile (its waiter is going away). An RMW, as above.
+        self.state.swap(0, Ordering::AcqRel);
+        waker
+    }
+
+    /// Whether a waiter is registered and not woken yet (a snapshot, for
+    /// diagnostics and tests).
     pub fn is_waiting(&self) -> bool {
         self.state.load(Ordering::Acquire) & WAITER != 0
     }

@@ -66,9 +66,18 @@ impl Handles {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Registers the waker of receiver `id` (see [`WakerSet::register`]).
-    pub(crate) fn register(&self, id: usize, waker: &Waker) {
-        self.wakers.register(id, waker);
+    /// Registers the waker of receiver `id` (see
+    /// [`WakerSet::register_owned`]).
+    ///
+    /// # Safety
+    ///
+    /// `id` is the caller's own (from [`add_receiver`](Self::add_receiver)),
+    /// and it registers through `&mut self`: no other registration for `id`
+    /// runs at the same time.
+    #[inline]
+    pub(crate) unsafe fn register(&self, id: usize, waker: &Waker) {
+        // SAFETY: the caller's promise.
+        unsafe { self.wakers.register_owned(id, waker) };
     }
 
     /// Wakes every registered receiver once.

@@ -66,13 +66,82 @@ fn cell_two_notifiers_and_a_re_registering_waiter() {
 }
 
 #[test]
+fn owned_cell_two_notifiers_and_a_re_registering_waiter() {
+    // The sole registrant's path: after the first poll the stored waker is
+    // the task's, so each later registration only marks a waiter.
+    loom::model(|| {
+        let cell = Arc::new(WaitCell::new());
+        let flag = Arc::new(AtomicBool::new(false));
+        let noise = {
+            let cell = cell.clone();
+            thread::spawn(move || cell.wake())
+        };
+        let notifier = {
+            let (cell, flag) = (cell.clone(), flag.clone());
+            thread::spawn(move || {
+                flag.store(true, Ordering::Release);
+                cell.wake();
+            })
+        };
+        // SAFETY: this thread is the cell's only registrant.
+        block_on(wait_for(&flag, |w| unsafe { cell.register_owned(w) }));
+        noise.join().unwrap();
+        notifier.join().unwrap();
+    });
+}
+
+#[test]
+fn owned_set_slot_two_notifiers_and_a_re_registering_waiter() {
+    loom::model(|| {
+        let set = Arc::new(WakerSet::new(1));
+        let flag = Arc::new(AtomicBool::new(false));
+        let noise = {
+            let set = set.clone();
+            thread::spawn(move || set.wake_all())
+        };
+        let notifier = {
+            let (set, flag) = (set.clone(), flag.clone());
+            thread::spawn(move || {
+                flag.store(true, Ordering::Release);
+                set.wake_all();
+            })
+        };
+        // SAFETY: this thread is id 0's only registrant.
+        block_on(wait_for(&flag, |w| unsafe { set.register_owned(0, w) }));
+        noise.join().unwrap();
+        notifier.join().unwrap();
+    });
+}
+
+#[test]
+fn owned_set_slot_released_while_a_notifier_wakes_it() {
+    // A subscriber registers, then goes away (its slot released, its waker
+    // dropped) while a notifier may be waking that very waker.
+    loom::model(|| {
+        let set = Arc::new(WakerSet::new(1));
+        let notifier = {
+            let set = set.clone();
+            thread::spawn(move || set.wake_all())
+        };
+        // SAFETY: this thread is id 0's only registrant.
+        unsafe { set.register_owned(0, std::task::Waker::noop()) };
+        set.release(0);
+        notifier.join().unwrap();
+        assert!(!set.is_waiting(0));
+    });
+}
+
+#[test]
 fn set_wakes_each_registered_subscriber() {
     loom::model(|| {
         let set = Arc::new(WakerSet::new(2));
         let flag = Arc::new(AtomicBool::new(false));
         let other = {
             let (set, flag) = (set.clone(), flag.clone());
-            thread::spawn(move || block_on(wait_for(&flag, |w| set.register(1, w))))
+            // SAFETY: that thread is id 1's only registrant.
+            thread::spawn(move || {
+                block_on(wait_for(&flag, |w| unsafe { set.register_owned(1, w) }))
+            })
         };
         let notifier = {
             let (set, flag) = (set.clone(), flag.clone());

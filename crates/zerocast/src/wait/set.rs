@@ -113,10 +113,6 @@ impl WakerSet {
             .expect("subscriber id out of range")
     }
 
-    fn cell(&self, id: usize) -> &WaitCell {
-        &self.chunk(id).cells[id % WORD]
-    }
-
     /// Takes a free id for a new subscriber, allocating a chunk of 64 slots
     /// only when every slot is taken. Give it back with
     /// [`release`](Self::release).
@@ -156,14 +152,18 @@ impl WakerSet {
         }
     }
 
-    /// Gives id `id` back for a later [`reserve`](Self::reserve); a waker
-    /// still stored there is woken (a spurious wake-up) and dropped.
+    /// Gives id `id` back for a later [`reserve`](Self::reserve); the waker
+    /// stored there is dropped, after a (spurious) wake-up if it was still
+    /// registered.
     pub fn release(&self, id: usize) {
         let chunk = self.chunk(id);
         let bit = 1 << (id % WORD);
-        chunk.registered.fetch_and(!bit, Ordering::AcqRel);
-        chunk.cells[id % WORD].wake();
+        let registered = chunk.registered.fetch_and(!bit, Ordering::AcqRel) & bit != 0;
+        let waker = chunk.cells[id % WORD].take();
         chunk.claimed.fetch_and(!bit, Ordering::Release);
+        if let (true, Some(waker)) = (registered, waker) {
+            waker.wake();
+        }
     }
 
     /// Registers `waker` for subscriber `id`; the caller then checks its
@@ -182,11 +182,45 @@ impl WakerSet {
             .fetch_or(1 << (id % WORD), Ordering::AcqRel);
     }
 
-    /// [`register`](Self::register), then the heavy half of an asymmetric
-    /// fence: for a subscriber whose notifier uses
+    /// [`register`](Self::register) for the one handle that owns id `id`: a
+    /// task that waits again with the same waker costs one read-modify-write
+    /// (the mask's), and nothing is cloned.
+    ///
+    /// # Safety
+    ///
+    /// No other registration for `id` may run at the same time (the id
+    /// belongs to one handle, which registers through `&mut self`).
+    #[inline]
+    pub(crate) unsafe fn register_owned(&self, id: usize, waker: &Waker) {
+        let chunk = self.chunk(id);
+        let cell = &chunk.cells[id % WORD];
+        // SAFETY: the caller's promise: no other registrant writes the slot.
+        if !unsafe { cell.holds(waker) } {
+            cell.register(waker);
+        }
+        chunk
+            .registered
+            .fetch_or(1 << (id % WORD), Ordering::AcqRel);
+        if cell.is_waking() {
+            // A notifier is between its wake-up of our stored waker and its
+            // unlock; it may have woken us before this poll and a notifier
+            // that backed off meanwhile counts on it: wake ourselves (as
+            // `WaitCell::register` does when it meets WAKING).
+            crate::sync::spin_hint();
+            waker.wake_by_ref();
+        }
+    }
+
+    /// [`register_owned`](Self::register_owned), then the heavy half of an
+    /// asymmetric fence: for a subscriber whose notifier uses
     /// [`wake_all_fenced`](Self::wake_all_fenced). Check again after this.
-    pub(crate) fn register_fenced(&self, id: usize, waker: &Waker) {
-        self.register(id, waker);
+    ///
+    /// # Safety
+    ///
+    /// As [`register_owned`](Self::register_owned).
+    pub(crate) unsafe fn register_fenced(&self, id: usize, waker: &Waker) {
+        // SAFETY: the caller's promise.
+        unsafe { self.register_owned(id, waker) };
         super::fence::heavy();
     }
 
@@ -221,18 +255,23 @@ impl WakerSet {
             bits &= bits - 1;
             // The bit was set after the waiter stored its waker: no need for
             // `wake`'s check of the cell's state.
-            chunk.cells[bit].wake_stored();
+            chunk.cells[bit].wake_registered();
         }
     }
 
-    /// Wakes subscriber `id` if it is registered.
+    /// Wakes subscriber `id` if it is registered, clearing its registration.
     pub fn wake(&self, id: usize) {
-        self.cell(id).wake();
+        let chunk = self.chunk(id);
+        let bit = 1 << (id % WORD);
+        // The mask's RMW orders this against the registration, as in `wake_all`.
+        if chunk.registered.fetch_and(!bit, Ordering::AcqRel) & bit != 0 {
+            chunk.cells[id % WORD].wake_registered();
+        }
     }
 
-    /// Whether subscriber `id` has a waker stored (a snapshot).
+    /// Whether subscriber `id` is registered and not woken yet (a snapshot).
     pub fn is_waiting(&self, id: usize) -> bool {
-        self.cell(id).is_waiting()
+        self.chunk(id).registered.load(Ordering::Acquire) & 1 << (id % WORD) != 0
     }
 }
 

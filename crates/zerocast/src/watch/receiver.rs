@@ -97,7 +97,9 @@ impl<T> Receiver<T> {
             Ok(false) => {}
             done => return Poll::Ready(done.map(drop)),
         }
-        self.shared.handles.register(self.id, cx.waker());
+        // SAFETY: `self.id` is this receiver's own slot, and `&mut self`
+        // keeps its registrations one at a time.
+        unsafe { self.shared.handles.register(self.id, cx.waker()) };
         match self.take_change() {
             Ok(false) => Poll::Pending,
             done => Poll::Ready(done.map(drop)),
