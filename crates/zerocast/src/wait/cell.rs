@@ -3,10 +3,10 @@
 //! The state machine follows the well-known `AtomicWaker` design (futures-rs):
 //! a `REGISTERING` and a `WAKING` lock bit guard the stored waker, and whoever
 //! loses a race hands the wake-up to the winner instead of dropping it. Unlike
-//! `AtomicWaker`, a wake-up keeps the waker (it wakes it by reference): a task
-//! that waits again with the same waker — the common case — then registers
-//! with one read-modify-write and no clone, and nothing is cloned or dropped
-//! per wake-up.
+//! `AtomicWaker`, a wake-up leaves the waker in the slot (it wakes a clone,
+//! after letting go of the slot): a task that waits again with the same waker
+//! — the common case — then registers with one read-modify-write, storing
+//! nothing.
 
 use core::fmt;
 use core::task::Waker;
@@ -122,10 +122,10 @@ impl WaitCell {
             // A notifier set WAKING while we held the slot and backed off:
             // its wake-up goes to the waker we just stored.
             debug_assert_eq!(actual & WAKING, WAKING);
-            waker.wake_by_ref();
             // An RMW, not a store: a plain store would cut the release
             // sequence of the notifications that came before it.
             self.state.swap(0, Ordering::AcqRel);
+            waker.wake_by_ref();
         }
     }
 
@@ -223,14 +223,15 @@ impl WaitCell {
         self.wake_stored(false);
     }
 
-    /// Takes `WAKING` and wakes the stored waker by reference (it stays for
-    /// the next registration), unless a registrant or another notifier holds
-    /// the slot — they then deliver this wake-up — or, when `need_waiter`,
-    /// no waiter is marked (another notifier woke it first).
+    /// Takes `WAKING`, clones the stored waker (it stays for the next
+    /// registration), lets go, and wakes the clone — unless a registrant or
+    /// another notifier holds the slot (they then deliver this wake-up) or,
+    /// when `need_waiter`, no waiter is marked (another notifier woke it
+    /// first).
     ///
-    /// No lock that anyone waits for is held while the waker runs: a
-    /// registrant that finds `WAKING` set wakes its own task instead of
-    /// waiting, and other notifiers back off.
+    /// The waker runs after `WAKING` is released: a woken thread that comes
+    /// straight back to wait (on a busy core it may run before this one
+    /// resumes) never finds the slot held.
     #[inline]
     fn wake_stored(&self, need_waiter: bool) {
         let previous = self.state.fetch_or(WAKING, Ordering::AcqRel);
@@ -238,20 +239,21 @@ impl WaitCell {
             // The registrant (or another notifier) will deliver this wake-up.
             return;
         }
-        if !need_waiter || previous & WAITER != 0 {
+        let waker = if !need_waiter || previous & WAITER != 0 {
             // SAFETY: this thread holds WAKING, so no registration writes the
             // slot (registrants only read it without REGISTERING).
-            self.waker.with(|slot| unsafe {
-                if let Some(waker) = &*slot {
-                    waker.wake_by_ref();
-                }
-            });
-        }
+            self.waker.with(|slot| unsafe { (*slot).clone() })
+        } else {
+            None
+        };
         // An RMW, not a store: other notifiers that backed off while we held
         // WAKING published before their RMW; a plain store would cut that
         // release sequence and the waiter's next registration could miss it
         // (found by the loom model `cell_two_notifiers_and_a_re_registering_waiter`).
         self.state.fetch_and(!(WAKING | WAITER), Ordering::AcqRel);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Empties the slot (a waiter going away), returning its waker. Waits
@@ -300,5 +302,69 @@ impl fmt::Debug for WaitCell {
         f.debug_struct("WaitCell")
             .field("waiting", &self.is_waiting())
             .finish()
+    }
+}
+
+#[cfg(all(test, feature = "std", not(zerocast_loom)))]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::task::{Wake, Waker};
+
+    use super::WaitCell;
+
+    /// A waker that records, when woken, whether its cell was still held by
+    /// the notifier.
+    #[derive(Default)]
+    struct Probe {
+        cell: Mutex<Option<Arc<WaitCell>>>,
+        wakes: AtomicUsize,
+        woken_while_held: AtomicBool,
+    }
+
+    impl Wake for Probe {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.wakes.fetch_add(1, Ordering::SeqCst);
+            if let Some(cell) = &*self.cell.lock().unwrap() {
+                if cell.is_waking() {
+                    self.woken_while_held.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_waker_runs_after_the_slot_is_let_go_and_stays_for_the_next_wait() {
+        let cell = Arc::new(WaitCell::new());
+        let probe = Arc::new(Probe::default());
+        *probe.cell.lock().unwrap() = Some(cell.clone());
+        let waker = Waker::from(probe.clone());
+        for round in 1..=3 {
+            if round == 1 {
+                cell.register(&waker);
+            } else {
+                // SAFETY: this test is the cell's only registrant.
+                unsafe { cell.register_owned(&waker) };
+            }
+            assert!(cell.is_waiting());
+            cell.wake();
+            assert_eq!(probe.wakes.load(Ordering::SeqCst), round);
+            assert!(!cell.is_waiting(), "woken once per registration");
+            cell.wake();
+            assert_eq!(probe.wakes.load(Ordering::SeqCst), round, "not twice");
+            // SAFETY: as above. (Miri makes `will_wake` unreliable, by
+            // design: there a re-registration takes the locked path.)
+            let held = unsafe { cell.holds(&waker) };
+            assert!(held || cfg!(miri), "the waker stays");
+        }
+        assert!(
+            !probe.woken_while_held.load(Ordering::SeqCst),
+            "a woken thread that waits again must not find the slot held"
+        );
+        // Break the cycle probe -> cell -> probe.
+        probe.cell.lock().unwrap().take();
     }
 }
