@@ -21,8 +21,12 @@
 //! uses that pair in both directions.
 //!
 //! Registering clones the waker only when it differs from the stored one
-//! (`Waker::will_wake`), so a task that waits again and again stores nothing
-//! new. Spurious wake-ups are possible and harmless; the latest waker wins.
+//! (`Waker::will_wake`), and a wake-up leaves the stored waker in place (the
+//! notifier wakes a clone, after letting go of the slot), so a task that
+//! waits again and again stores nothing new. A channel's own handles, the one
+//! registrant of their slot, then re-register with a single read-modify-write
+//! (the set's mask bit, or the cell's waiter mark). Spurious wake-ups are
+//! possible and harmless; the latest waker wins.
 
 mod cell;
 pub(crate) mod fence;
