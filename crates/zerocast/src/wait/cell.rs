@@ -82,26 +82,15 @@ impl WaitCell {
     /// After registering, the caller must check its condition again before
     /// returning `Pending` (see the [module docs](super)).
     pub fn register(&self, waker: &Waker) {
-        let mut current = self.state.load(Ordering::Relaxed);
-        loop {
-            if current & (REGISTERING | WAKING) != 0 {
-                // A notifier owns the slot for a few instructions: its wake-up
-                // is ours. The task is polled again at once, so this is a
-                // (short) spin.
-                crate::sync::spin_hint();
-                waker.wake_by_ref();
-                return;
-            }
-            match self.state.compare_exchange_weak(
-                current,
-                current | REGISTERING,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(actual) => current = actual,
-            }
-        }
+        let Some(current) = self.lock_to_register(|| {
+            // A notifier owns the slot for a few instructions: its wake-up
+            // is ours. The task is polled again at once, so this is a
+            // (short) spin.
+            waker.wake_by_ref();
+            false
+        }) else {
+            return;
+        };
         // SAFETY: this thread holds REGISTERING, so no one else writes the
         // slot, and no notifier reads it (WAKING is not held).
         self.waker.with_mut(|slot| unsafe {
@@ -126,6 +115,33 @@ impl WaitCell {
             // sequence of the notifications that came before it.
             self.state.swap(0, Ordering::AcqRel);
             waker.wake_by_ref();
+        }
+    }
+
+    /// Takes `REGISTERING` and returns the state it was taken from. While a
+    /// registrant or a notifier holds the slot, `busy` decides, after a spin
+    /// hint: `true` to look again, `false` to give up (`None`).
+    #[inline]
+    fn lock_to_register(&self, mut busy: impl FnMut() -> bool) -> Option<usize> {
+        let mut current = self.state.load(Ordering::Relaxed);
+        loop {
+            if current & (REGISTERING | WAKING) != 0 {
+                crate::sync::spin_hint();
+                if !busy() {
+                    return None;
+                }
+                current = self.state.load(Ordering::Relaxed);
+                continue;
+            }
+            match self.state.compare_exchange_weak(
+                current,
+                current | REGISTERING,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some(current),
+                Err(actual) => current = actual,
+            }
         }
     }
 
@@ -259,23 +275,8 @@ impl WaitCell {
     /// Empties the slot (a waiter going away), returning its waker. Waits
     /// out a notifier that is waking it.
     pub(super) fn take(&self) -> Option<Waker> {
-        let mut current = self.state.load(Ordering::Relaxed);
-        loop {
-            if current & (REGISTERING | WAKING) != 0 {
-                crate::sync::spin_hint();
-                current = self.state.load(Ordering::Relaxed);
-                continue;
-            }
-            match self.state.compare_exchange_weak(
-                current,
-                current | REGISTERING,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(actual) => current = actual,
-            }
-        }
+        // The notifier lets go within a few instructions.
+        let _ = self.lock_to_register(|| true);
         // SAFETY: this thread holds REGISTERING.
         let waker = self.waker.with_mut(|slot| unsafe { (*slot).take() });
         // Clears the lock, the mark, and the WAKING of a notifier that backed
