@@ -58,6 +58,11 @@ impl LocalRef {
     /// No handle and no counted reference of it remains (the caller was told
     /// so by `drop_handle`, `drop_ref` or `count_gone`), and nothing uses
     /// any copy of this pointer afterwards.
+    ///
+    /// Out of line: it runs once per thread state, and kept out of the
+    /// callers it lets their common paths inline.
+    #[cold]
+    #[inline(never)]
     pub(super) unsafe fn free(self) {
         // SAFETY: made by `Box::leak` in `new`, freed once (the caller's
         // contract).
@@ -370,6 +375,10 @@ impl Local {
     /// One fewer; the last gives up this thread's owner unit, and the last
     /// unit recycles the buffer. Returns true if the caller must now free this
     /// `Local` (see [`count_gone`](Self::count_gone)).
+    ///
+    /// Inlined for the common cases — not the last reference, or the last of
+    /// a buffer this thread took and never shared, going back into a cache
+    /// with room while nobody waits; the rest is [`drop_last`](Self::drop_last).
     #[inline]
     #[must_use]
     pub(super) fn drop_ref(&self, index: u32) -> bool {
@@ -380,9 +389,23 @@ impl Local {
             return false;
         }
         cell.set(0);
-        if count & SHARED == 0 {
-            // Never shared, never received: this thread took it and holds its
-            // only unit (still one), so it is free now, and the cache's.
+        // Never shared, never received: this thread took it and holds its
+        // only unit (still one), so it is free now, and the cache's.
+        if count & SHARED == 0 && !self.shared.has_waiters() && self.cache_try_push(index) {
+            return self.count_gone();
+        }
+        self.drop_last(index, count & SHARED != 0)
+    }
+
+    /// The rest of [`drop_ref`](Self::drop_ref) for this thread's last
+    /// reference to `index`: a buffer once shared gives up this thread's
+    /// unit (and the last unit recycles it); one never shared goes to a
+    /// waiter, or into a full cache after a spill.
+    #[cold]
+    #[inline(never)]
+    #[must_use]
+    fn drop_last(&self, index: u32, shared: bool) -> bool {
+        if !shared {
             if self.shared.has_waiters() {
                 self.shared.release(index);
             } else {
@@ -433,18 +456,32 @@ impl Local {
         }
     }
 
-    /// Keeps free buffer `index`, spilling half of a full cache first.
+    /// Keeps free buffer `index` if the cache has room; returns false if
+    /// it is full.
     #[inline]
-    fn cache_push(&self, index: u32) {
+    fn cache_try_push(&self, index: u32) -> bool {
         let cache = self.cache();
-        if cache.len == cache.slots.len() {
-            let half = (cache.len / 2).max(1);
-            cache.len -= half;
-            self.shared
-                .release_batch(&cache.slots[cache.len..cache.len + half]);
-        }
-        cache.slots[cache.len] = index;
+        let Some(slot) = cache.slots.get_mut(cache.len) else {
+            return false;
+        };
+        *slot = index;
         cache.len += 1;
+        true
+    }
+
+    /// Keeps free buffer `index`, spilling half of a full cache first.
+    fn cache_push(&self, index: u32) {
+        if self.cache_try_push(index) {
+            return;
+        }
+        let cache = self.cache();
+        let half = (cache.len / 2).max(1);
+        cache.len -= half;
+        self.shared
+            .release_batch(&cache.slots[cache.len..cache.len + half]);
+        // Room now: `half >= 1` slots were freed.
+        let pushed = self.cache_try_push(index);
+        debug_assert!(pushed);
     }
 }
 
