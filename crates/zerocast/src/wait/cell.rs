@@ -163,9 +163,10 @@ impl WaitCell {
         // every notification's RMW.
         let previous = self.state.fetch_or(WAITER, Ordering::AcqRel);
         if previous & WAKING != 0 {
-            // A notifier is between its wake-up and its unlock (the wake-up
-            // may have come before this poll, and the unlock would clear our
-            // mark): wake ourselves, as `register` does.
+            // A notifier holds the slot: its unlock clears our mark, and the
+            // wake-up it is about to deliver may be for a registration from
+            // before this poll (a notifier that backed off meanwhile counts
+            // on it): wake ourselves, as `register` does.
             crate::sync::spin_hint();
             waker.wake_by_ref();
         }
@@ -184,9 +185,10 @@ impl WaitCell {
             .with(|slot| unsafe { matches!(&*slot, Some(stored) if stored.will_wake(waker)) })
     }
 
-    /// Whether a notifier is waking the stored waker now (between its
-    /// wake-up and its unlock). Acquire: a registrant that reads the unlock
-    /// sees what every notifier that backed off meanwhile had published.
+    /// Whether a notifier holds the slot now (between its lock and its
+    /// unlock, cloning the waker to wake). Acquire: a registrant that reads
+    /// the unlock sees what every notifier that backed off meanwhile had
+    /// published.
     #[inline]
     pub(super) fn is_waking(&self) -> bool {
         self.state.load(Ordering::Acquire) & WAKING != 0

@@ -202,10 +202,10 @@ impl WakerSet {
             .registered
             .fetch_or(1 << (id % WORD), Ordering::AcqRel);
         if cell.is_waking() {
-            // A notifier is between its wake-up of our stored waker and its
-            // unlock; it may have woken us before this poll and a notifier
-            // that backed off meanwhile counts on it: wake ourselves (as
-            // `WaitCell::register` does when it meets WAKING).
+            // A notifier holds the slot to wake our stored waker; that
+            // wake-up may be for a registration from before this poll, and a
+            // notifier that backed off meanwhile counts on it: wake ourselves
+            // (as `WaitCell::register` does when it meets WAKING).
             crate::sync::spin_hint();
             waker.wake_by_ref();
         }
