@@ -395,7 +395,7 @@ impl Writer {
     /// The bytes committed and not yet handed over, as a packet; they count
     /// as handed over from now on.
     fn take_segment(&mut self) -> Option<Packet> {
-        let buf = self.buf.as_ref()?;
+        let buf = self.buf.as_mut()?;
         let len = buf.frozen() - self.handed;
         if len == 0 {
             return None;

@@ -5,9 +5,11 @@ use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::cell::{Cell, UnsafeCell};
 use core::fmt;
+use core::num::NonZeroU32;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
+use super::cache::Cache;
 use super::{Acquire, BufferPool, Packet, Shared};
 use crate::sync::Ordering;
 
@@ -103,7 +105,9 @@ pub(super) struct Local {
     /// The pool's first byte and buffer size, kept here so that an acquire
     /// does not go through the pool.
     base: NonNull<u8>,
-    buffer_size: usize,
+    /// Non-zero (the pool checks), which lets the compiler drop bounds
+    /// checks on a fresh buffer's first byte.
+    buffer_size: NonZeroU32,
     /// Free buffers kept by this thread. Reached only through `cache()`,
     /// which no method holds across a call out of this module.
     cache: UnsafeCell<Cache>,
@@ -115,23 +119,16 @@ pub(super) struct Local {
     outstanding: Cell<usize>,
 }
 
-struct Cache {
-    slots: Box<[u32]>,
-    len: usize,
-}
-
 impl LocalPool {
     pub(super) fn new(shared: Arc<Shared>) -> Self {
         let count = shared.owners.len();
-        let cache = Cache {
-            slots: alloc::vec![0; shared.cache].into_boxed_slice(),
-            len: 0,
-        };
+        let cache = Cache::new(shared.cache);
         Self {
             local: LocalRef::new(Local {
                 id: shared.next_id.fetch_add(1, Ordering::Relaxed),
                 base: shared.base(),
-                buffer_size: shared.buffer_size,
+                buffer_size: NonZeroU32::new(shared.buffer_size as u32)
+                    .expect("the pool's buffer size is checked non-zero and at most u32::MAX"),
                 shared,
                 counts: (0..count).map(|_| Cell::new(0)).collect(),
                 cache: UnsafeCell::new(cache),
@@ -212,7 +209,7 @@ impl LocalPool {
     /// assert_eq!(local.cached(), 0);
     /// ```
     pub fn cached(&self) -> usize {
-        self.local.cache().len
+        self.local.cache().len()
     }
 
     /// The size of every buffer of the pool, in bytes.
@@ -225,7 +222,7 @@ impl LocalPool {
     /// ```
     #[inline]
     pub fn buffer_size(&self) -> usize {
-        self.local.buffer_size
+        self.local.buffer_size.get() as usize
     }
 
     /// The pool this handle draws from.
@@ -253,13 +250,14 @@ impl LocalPool {
     #[inline]
     pub(super) fn adopt(&self, index: u32) -> Buffer {
         debug_assert_eq!(self.local.count(index), 0);
-        self.local.counts[index as usize].set(1);
+        self.local.count_cell(index).set(1);
         Buffer {
             data: self.local.buffer_ptr(index),
-            size: self.local.buffer_size as u32,
+            size: self.local.buffer_size.get(),
             local: self.local,
             index,
             frozen: 0,
+            packets: false,
         }
     }
 }
@@ -304,42 +302,51 @@ impl Local {
         // SAFETY: `index` is a buffer of this pool (indices come only from its
         // free list), so the offset stays within the one allocation `base`
         // points into, whose provenance covers all of it.
-        unsafe { self.base.add(index as usize * self.buffer_size) }
+        unsafe {
+            self.base
+                .add(index as usize * self.buffer_size.get() as usize)
+        }
+    }
+
+    /// This thread's count of buffer `index`.
+    #[inline]
+    fn count_cell(&self, index: u32) -> &Cell<u32> {
+        debug_assert!((index as usize) < self.counts.len());
+        // SAFETY: `index` is a buffer of this pool (indices come only from
+        // its free list, and a packet is received only into a handle of its
+        // own pool), and `counts` has one cell per buffer.
+        unsafe { self.counts.get_unchecked(index as usize) }
     }
 
     #[inline]
     fn pop_cached(&self) -> Option<u32> {
-        let cache = self.cache();
-        cache.len = cache.len.checked_sub(1)?;
-        Some(cache.slots[cache.len])
+        self.cache().pop()
     }
 
     /// Refills the (empty) cache with up to half its capacity and takes one.
     #[cold]
     fn refill(&self) -> Option<u32> {
         let cache = self.cache();
-        let half = (cache.slots.len() / 2).max(1);
-        let got = self.shared.take_batch(&mut cache.slots[..half], self.id);
-        cache.len = got.checked_sub(1)?;
-        Some(cache.slots[cache.len])
+        let half = (cache.capacity() / 2).max(1);
+        cache.refill(half, |slots| self.shared.take_batch(slots, self.id));
+        cache.pop()
     }
 
     fn spill_all(&self) {
-        let cache = self.cache();
-        let len = core::mem::take(&mut cache.len);
-        self.shared.release_batch(&cache.slots[..len]);
+        self.cache()
+            .drain_oldest(usize::MAX, |indices| self.shared.release_batch(indices));
     }
 
     /// This thread's references to buffer `index`.
     #[inline]
     pub(super) fn count(&self, index: u32) -> u32 {
-        self.counts[index as usize].get() & COUNT
+        self.count_cell(index).get() & COUNT
     }
 
     /// One more buffer or packet of `index` on this thread.
     #[inline]
     pub(super) fn add_ref(&self, index: u32) {
-        let cell = &self.counts[index as usize];
+        let cell = self.count_cell(index);
         cell.set(cell.get() + 1);
     }
 
@@ -350,7 +357,7 @@ impl Local {
     /// When the unit goes, the caller then calls [`count_gone`](Self::count_gone).
     #[inline]
     pub(super) fn send_ref(&self, index: u32) -> bool {
-        let cell = &self.counts[index as usize];
+        let cell = self.count_cell(index);
         let count = cell.get();
         if count & COUNT == 1 {
             cell.set(0);
@@ -366,7 +373,7 @@ impl Local {
     /// packet's up.
     #[inline]
     pub(super) fn receive_ref(&self, index: u32) -> bool {
-        let cell = &self.counts[index as usize];
+        let cell = self.count_cell(index);
         let count = cell.get();
         cell.set((count + 1) | SHARED);
         count & COUNT != 0
@@ -377,30 +384,67 @@ impl Local {
     /// `Local` (see [`count_gone`](Self::count_gone)).
     ///
     /// Inlined for the common cases — not the last reference, or the last of
-    /// a buffer this thread took and never shared, going back into a cache
-    /// with room while nobody waits; the rest is [`drop_last`](Self::drop_last).
+    /// a buffer never shared (see [`drop_sole`](Self::drop_sole)); the rest is
+    /// [`drop_last`](Self::drop_last).
     #[inline]
     #[must_use]
     pub(super) fn drop_ref(&self, index: u32) -> bool {
-        let cell = &self.counts[index as usize];
+        let cell = self.count_cell(index);
         let count = cell.get() - 1;
         if count & COUNT != 0 {
             cell.set(count);
             return false;
         }
-        cell.set(0);
-        // Never shared, never received: this thread took it and holds its
-        // only unit (still one), so it is free now, and the cache's.
-        if count & SHARED == 0 && !self.shared.has_waiters() && self.cache_try_push(index) {
-            return self.count_gone();
+        if count & SHARED != 0 {
+            cell.set(0);
+            return self.drop_last(index, true);
         }
-        self.drop_last(index, count & SHARED != 0)
+        self.drop_sole(index)
     }
 
-    /// The rest of [`drop_ref`](Self::drop_ref) for this thread's last
-    /// reference to `index`: a buffer once shared gives up this thread's
-    /// unit (and the last unit recycles it); one never shared goes to a
-    /// waiter, or into a full cache after a spill.
+    /// Drops the only reference to `index` on this thread (its count is 1)
+    /// of a buffer this thread took and never shared: it holds the buffer's
+    /// only unit (still one), so the buffer is free now, and the cache's
+    /// (or a waiter's). Same return as [`drop_ref`](Self::drop_ref).
+    #[inline]
+    #[must_use]
+    pub(super) fn drop_sole(&self, index: u32) -> bool {
+        debug_assert_eq!(self.count_cell(index).get(), 1);
+        self.count_cell(index).set(0);
+        if self.cache_try_push_unwaited(index) {
+            return self.count_gone();
+        }
+        self.drop_last(index, false)
+    }
+
+    /// [`drop_sole`](Self::drop_sole)'s common case, inlined into a
+    /// [`Buffer`]'s drop when no packet of it was made: while a handle lives
+    /// (so this `Local` stays) and nobody waits, the buffer goes into the
+    /// cache if it has room. Returns false, having changed nothing, otherwise.
+    #[inline]
+    pub(super) fn try_cache_sole(&self, index: u32) -> bool {
+        if self.outstanding.get() != LIVE {
+            return false;
+        }
+        debug_assert_eq!(self.count_cell(index).get(), 1);
+        if !self.cache_try_push_unwaited(index) {
+            return false;
+        }
+        self.count_cell(index).set(0);
+        true
+    }
+
+    /// Keeps free buffer `index` if nobody waits and the cache has room.
+    #[inline]
+    fn cache_try_push_unwaited(&self, index: u32) -> bool {
+        !self.shared.has_waiters() && self.cache_try_push(index)
+    }
+
+    /// The rest of [`drop_ref`](Self::drop_ref) and
+    /// [`drop_sole`](Self::drop_sole) for this thread's last reference to
+    /// `index` (its count already zero): a buffer once shared gives up this
+    /// thread's unit (and the last unit recycles it); one never shared goes
+    /// to a waiter, or into a full cache after a spill.
     #[cold]
     #[inline(never)]
     #[must_use]
@@ -460,26 +504,19 @@ impl Local {
     /// it is full.
     #[inline]
     fn cache_try_push(&self, index: u32) -> bool {
-        let cache = self.cache();
-        let Some(slot) = cache.slots.get_mut(cache.len) else {
-            return false;
-        };
-        *slot = index;
-        cache.len += 1;
-        true
+        self.cache().try_push(index)
     }
 
-    /// Keeps free buffer `index`, spilling half of a full cache first.
+    /// Keeps free buffer `index`, spilling the older half of a full cache
+    /// first.
     fn cache_push(&self, index: u32) {
         if self.cache_try_push(index) {
             return;
         }
         let cache = self.cache();
-        let half = (cache.len / 2).max(1);
-        cache.len -= half;
-        self.shared
-            .release_batch(&cache.slots[cache.len..cache.len + half]);
-        // Room now: `half >= 1` slots were freed.
+        let half = (cache.len() / 2).max(1);
+        cache.drain_oldest(half, |indices| self.shared.release_batch(indices));
+        // Room now: `half >= 1` entries left.
         let pushed = self.cache_try_push(index);
         debug_assert!(pushed);
     }
@@ -521,6 +558,10 @@ pub struct Buffer {
     frozen: u32,
     /// The buffer's size.
     size: u32,
+    /// Whether a packet of this buffer was made. Until one is, this `Buffer`
+    /// is the buffer's only reference anywhere: its count on this thread is
+    /// 1 and it was never shared.
+    packets: bool,
 }
 
 impl Buffer {
@@ -557,6 +598,7 @@ impl Buffer {
     pub fn freeze(&mut self, len: usize) -> Packet {
         let offset = self.frozen;
         self.skip(len);
+        self.packets = true;
         self.local.add_ref(self.index);
         Packet::from_parts(self.local, self.data, self.index, offset, len as u32)
     }
@@ -610,11 +652,12 @@ impl Buffer {
     ///
     /// If those bytes are not all frozen.
     #[inline]
-    pub(crate) fn frozen_packet(&self, offset: usize, len: usize) -> Packet {
+    pub(crate) fn frozen_packet(&mut self, offset: usize, len: usize) -> Packet {
         assert!(
             offset + len <= self.frozen as usize,
             "Buffer: bytes not frozen"
         );
+        self.packets = true;
         self.local.add_ref(self.index);
         Packet::from_parts(self.local, self.data, self.index, offset as u32, len as u32)
     }
@@ -653,13 +696,31 @@ impl DerefMut for Buffer {
     }
 }
 
+impl Buffer {
+    /// The rest of `drop`: a buffer with packets, or one that does not go
+    /// straight into the cache. Takes the fields, not the `Buffer`, so that
+    /// the inlined common case need not keep a copy of it in memory.
+    #[cold]
+    #[inline(never)]
+    fn drop_slow(local: LocalRef, index: u32, packets: bool) {
+        let last = if packets {
+            local.drop_ref(index)
+        } else {
+            local.drop_sole(index)
+        };
+        if last {
+            // SAFETY: this was the last handle or counted reference, and the
+            // `Buffer` it was is gone after this.
+            unsafe { local.free() };
+        }
+    }
+}
+
 impl Drop for Buffer {
     #[inline]
     fn drop(&mut self) {
-        if self.local.drop_ref(self.index) {
-            // SAFETY: this was the last handle or counted reference, and
-            // `self` is gone after this.
-            unsafe { self.local.free() };
+        if self.packets || !self.local.try_cache_sole(self.index) {
+            Self::drop_slow(self.local, self.index, self.packets);
         }
     }
 }

@@ -11,9 +11,13 @@
 //!   per *batch* of buffers (refill or spill of a thread's cache), and by
 //!   waiters; never while running user code.
 //! - **Per-thread cache.** A [`LocalPool`] (made by [`BufferPool::register`],
-//!   which allocates its state once) keeps up to `cache` free buffers. Acquire
-//!   and release use the cache and touch no shared atomic; an empty cache is
-//!   refilled with half its capacity in one lock, a full one spills half.
+//!   which allocates its state once) keeps up to `cache` free buffers,
+//!   first in, first out (an acquire and the release just before it touch
+//!   different counters, so neither waits on the other). Acquire and release
+//!   use the cache and touch no shared atomic; an empty cache is refilled
+//!   with half its capacity in one lock, a full one spills its older half.
+//!   Releasing a buffer no packet was made of skips the per-buffer counts'
+//!   read (it is the buffer's only reference).
 //!   A thread's cache takes back only buffers that thread took off the shared
 //!   list; a buffer freed on another thread (a consumer's) goes straight back
 //!   to the shared list, so consumers never hoard. While a task waits for a
@@ -36,6 +40,7 @@
 //!   future that is dropped before it saw it goes to the next waiter.
 
 mod acquire;
+mod cache;
 mod free;
 mod local;
 mod packet;

@@ -127,6 +127,23 @@ fn buffers_and_packets_outliving_every_handle_keep_the_thread_state_until_the_la
 }
 
 #[test]
+fn buffers_without_packets_outliving_every_handle_free_the_thread_state_last() {
+    // A buffer that never made a packet skips the counts on its fast path;
+    // without a handle it must take the counted one. Miri checks the state
+    // is freed exactly once, by the last of them.
+    let pool = BufferPool::builder(8, 8).cache(4).build();
+    let local = pool.register();
+    let first = local.try_acquire().unwrap();
+    let mut second = local.try_acquire().unwrap();
+    drop(local);
+    second[0] = 1;
+    drop(first);
+    assert_eq!(second[0], 1, "the state lives while a buffer does");
+    drop(second);
+    assert_eq!(pool.stats().shared_free, 8, "every buffer came home");
+}
+
+#[test]
 fn a_packet_sent_to_another_thread_is_read_and_returned_there() {
     let pool = BufferPool::builder(8, 2).cache(1).build();
     let local = pool.register();
