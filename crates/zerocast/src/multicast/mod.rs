@@ -10,15 +10,25 @@
 //! # Protocol
 //!
 //! Slot `i` carries a count of subscribers still to read it. The publisher
-//! writes a free slot, sets its count to the live subscribers, and publishes
-//! with one read-modify-write on a word that packs the tail position with the
-//! live-subscriber count. Each subscriber reads in order and decrements; the
-//! last one drops the value at once (not when the slot is overwritten) and
-//! marks the slot free. Because tail and live count change in one atomic word,
-//! a subscriber that leaves learns exactly which published slots still count
-//! it, and releases them; publishes after it see the smaller count. So a
-//! dropped subscriber stops holding the publisher back, and no value is ever
-//! leaked or dropped twice.
+//! writes a free slot, sets its count to the subscribers it counts as
+//! attached, and publishes with a plain release store of the tail: no
+//! read-modify-write on the publish path. Each subscriber reads in order and
+//! decrements; the last one drops the value at once (not when the slot is
+//! overwritten) and marks the slot free.
+//!
+//! A subscriber that leaves records where it stopped (every slot before is
+//! released), counts itself out of `attached`, then releases its own share of
+//! the slots it sees published and records how far it got. The publisher sees
+//! the count drop before its next publish (one plain load per publish), claims
+//! the record and releases the leaver's share of the slots from there to its
+//! own tail — the slots published while it still counted the leaver that the
+//! leaver did not see — then counts one subscriber fewer. The record changes
+//! hands by compare-and-swap, so each share is released once; and a `SeqCst`
+//! fence on each side (the leaver's, between its record and its look at the
+//! tail; the publisher's, between its last publish and its look at the
+//! records when it drops) means that whatever the leaver missed, the
+//! publisher sees it must release. So a dropped subscriber stops holding the
+//! publisher back, and no value is ever leaked or dropped twice.
 //!
 //! Wake-ups cost nothing per message while nobody waits: after a publish (and
 //! after freeing a slot) the notifier runs the light half of an asymmetric
@@ -55,21 +65,31 @@ use crate::wait::{WaitCell, WakerSet};
 
 /// A slot's count when no subscriber is still to read it and its value is gone.
 const FREE: usize = usize::MAX;
-/// Bits of the state word that hold the live-subscriber count.
-const LIVE_BITS: u32 = 16;
-/// Mask of the live-subscriber count.
-const LIVE_MASK: u64 = (1 << LIVE_BITS) - 1;
-/// Positions wrap at `2^48` (the bits left above the count).
-const POS_MASK: u64 = (1 << (64 - LIVE_BITS)) - 1;
+/// Positions wrap at `2^48`, so a position never collides with [`ATTACHED`]
+/// or [`SETTLED`].
+const POS_MASK: u64 = (1 << 48) - 1;
+/// A subscriber's record while it is attached.
+const ATTACHED: u64 = u64::MAX;
+/// A subscriber's record once its leaving was dealt with.
+const SETTLED: u64 = u64::MAX - 1;
+/// Set in a leaver's record once it released its own share of the slots up
+/// to the position in the low bits.
+const UP_TO: u64 = 1 << 62;
 
 /// The most subscribers one channel can have.
-pub const MAX_SUBSCRIBERS: usize = LIVE_MASK as usize;
+pub const MAX_SUBSCRIBERS: usize = u16::MAX as usize;
 
 /// State shared by the publisher and every subscriber.
 pub(crate) struct Shared<T> {
-    /// `tail << LIVE_BITS | live`: the next position to publish and the number
-    /// of subscribers still attached. Changed only by read-modify-writes.
-    state: CachePadded<AtomicU64>,
+    /// The next position to publish: written only by the publisher, with a
+    /// release store after the slot and its count.
+    tail: CachePadded<AtomicU64>,
+    /// Subscribers not yet dropped. Only decreases.
+    attached: AtomicUsize,
+    /// Per subscriber: [`ATTACHED`]; once dropped, the position it stopped
+    /// at, then [`UP_TO`] with the position up to which it released its own
+    /// share; [`SETTLED`] once the publisher released the rest.
+    left: Box<[AtomicU64]>,
     /// Set when the publisher is gone (after its last publish).
     closed: AtomicU8,
     /// Per slot: subscribers still to read it, or [`FREE`].
@@ -93,16 +113,6 @@ unsafe impl<T: Send + Sync> Send for Shared<T> {}
 
 impl<T> Shared<T> {
     #[inline(always)]
-    fn tail(state: u64) -> u64 {
-        state >> LIVE_BITS
-    }
-
-    #[inline(always)]
-    fn live(state: u64) -> u64 {
-        state & LIVE_MASK
-    }
-
-    #[inline(always)]
     fn index(&self, pos: u64) -> usize {
         (pos & self.mask) as usize
     }
@@ -123,12 +133,48 @@ impl<T> Shared<T> {
             self.writer.wake_fenced();
         }
     }
+
+    /// Releases subscriber `id`'s share of the slots from where it (or its
+    /// own release) stopped up to `tail`, if it left and nobody claimed that
+    /// yet. The publisher calls this with its next position: every slot
+    /// before was published while it still counted the leaver. Returns
+    /// whether this call claimed it.
+    fn settle(&self, id: usize, tail: u64) -> bool {
+        let mut record = self.left[id].load(Ordering::Acquire);
+        loop {
+            if record >= SETTLED {
+                return false;
+            }
+            // The leaver may turn its position into `UP_TO` meanwhile: then
+            // take over from where its own release stopped.
+            match self.left[id].compare_exchange(
+                record,
+                SETTLED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(now) => record = now,
+            }
+        }
+        self.release_range(record & POS_MASK, tail);
+        true
+    }
+
+    /// Releases one share of each slot from `from` up to `to`.
+    fn release_range(&self, from: u64, to: u64) {
+        let mut pos = from;
+        while pos != to {
+            self.release(pos, 1);
+            pos = (pos + 1) & POS_MASK;
+        }
+    }
 }
 
 impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
         // Every handle is gone; every published slot was released by its
-        // readers or by the detach of the last of them.
+        // readers or on behalf of the subscribers that left.
         debug_assert!(self
             .remaining
             .iter()
@@ -157,7 +203,9 @@ pub fn channel<T>(capacity: usize, subscribers: usize) -> (Publisher<T>, Vec<Sub
     // Before any handle exists: both sides then agree on the fences.
     crate::wait::fence::init();
     let shared = Arc::new(Shared {
-        state: CachePadded::new(AtomicU64::new(subscribers as u64)),
+        tail: CachePadded::new(AtomicU64::new(0)),
+        attached: AtomicUsize::new(subscribers),
+        left: (0..subscribers).map(|_| AtomicU64::new(ATTACHED)).collect(),
         closed: AtomicU8::new(0),
         remaining: (0..slots).map(|_| AtomicUsize::new(FREE)).collect(),
         slots: (0..slots)
@@ -170,7 +218,7 @@ pub fn channel<T>(capacity: usize, subscribers: usize) -> (Publisher<T>, Vec<Sub
     let subs = (0..subscribers)
         .map(|id| Subscriber::new(shared.clone(), id))
         .collect();
-    (Publisher::new(shared, subscribers as u64), subs)
+    (Publisher::new(shared, subscribers), subs)
 }
 
 #[cfg(all(test, feature = "std", not(zerocast_loom)))]

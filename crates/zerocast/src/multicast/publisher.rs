@@ -7,9 +7,9 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use super::{Shared, FREE, LIVE_BITS, POS_MASK};
+use super::{Shared, FREE, POS_MASK};
 use crate::error::{Closed, SendError, TrySendError};
-use crate::sync::Ordering;
+use crate::sync::{fence, Ordering};
 
 /// The writing half of a multicast channel: one per channel, not `Clone`, not
 /// `Sync`; every operation takes `&mut self`.
@@ -22,8 +22,9 @@ pub struct Publisher<T> {
     shared: Arc<Shared<T>>,
     /// Next position to publish (mod 2^48).
     tail: u64,
-    /// Subscribers attached as of our last publish (only ever decreases).
-    live: u64,
+    /// Subscribers this publisher counts: attached, or left and not yet
+    /// settled (only ever decreases).
+    live: usize,
     _not_sync: PhantomData<*const ()>,
 }
 
@@ -32,7 +33,7 @@ pub struct Publisher<T> {
 unsafe impl<T: Send> Send for Publisher<T> {}
 
 impl<T> Publisher<T> {
-    pub(super) fn new(shared: Arc<Shared<T>>, live: u64) -> Self {
+    pub(super) fn new(shared: Arc<Shared<T>>, live: usize) -> Self {
         Self {
             shared,
             tail: 0,
@@ -67,8 +68,9 @@ impl<T> Publisher<T> {
     /// drop(subs);
     /// assert_eq!(publisher.try_publish(3), Err(TrySendError::Closed(3)));
     /// ```
+    #[inline]
     pub fn try_publish(&mut self, value: T) -> Result<(), TrySendError<T>> {
-        if self.live == 0 || self.refresh_live() == 0 {
+        if self.refresh_live() == 0 {
             return Err(TrySendError::Closed(value));
         }
         if !self.has_room() {
@@ -79,32 +81,38 @@ impl<T> Publisher<T> {
         // SAFETY: the slot is FREE (Acquire above): its last reader dropped
         // its value and no one touches it until the publish below.
         self.shared.slots[i].with_mut(|p| unsafe { (*p).write(value) });
-        self.shared.remaining[i].store(self.live as usize, Ordering::Relaxed);
-        // Publish: the release half hands the slot and its count to readers;
-        // the returned word tells how many subscribers are still attached.
-        let before = self
-            .shared
-            .state
-            .fetch_add(1 << LIVE_BITS, Ordering::AcqRel);
-        let live_now = Shared::<T>::live(before);
-        if live_now != self.live {
-            // Subscribers left before this publish: they will never read it,
-            // so take their share off (dropping the value if none is left).
-            let gone = (self.live - live_now) as usize;
-            self.live = live_now;
-            self.shared.release(pos, gone);
-        }
+        self.shared.remaining[i].store(self.live, Ordering::Relaxed);
         self.tail = (pos + 1) & POS_MASK;
+        // Publish: hands the slot and its count to readers.
+        self.shared.tail.store(self.tail, Ordering::Release);
         // Subscribers re-check after `fence::heavy` when they register.
         crate::wait::fence::light();
         self.shared.readers.wake_all_fenced();
         Ok(())
     }
 
-    /// The live-subscriber count, refreshed.
-    fn refresh_live(&mut self) -> u64 {
-        self.live = Shared::<T>::live(self.shared.state.load(Ordering::Acquire));
+    /// The subscribers counted, after settling any that left: one load
+    /// while none did.
+    #[inline]
+    fn refresh_live(&mut self) -> usize {
+        if self.shared.attached.load(Ordering::Relaxed) < self.live {
+            self.settle_departures();
+        }
         self.live
+    }
+
+    /// Releases the share of every subscriber that left, on the slots
+    /// published while it was counted, and stops counting it.
+    #[cold]
+    fn settle_departures(&mut self) {
+        // Acquire: each leaver recorded where it stopped before counting
+        // itself out.
+        let _ = self.shared.attached.load(Ordering::Acquire);
+        for id in 0..self.shared.left.len() {
+            if self.shared.settle(id, self.tail) {
+                self.live -= 1;
+            }
+        }
     }
 
     /// Polls for room: `Ready(Ok(()))` when [`try_publish`](Self::try_publish)
@@ -191,7 +199,7 @@ impl<T> Publisher<T> {
 
     /// Subscribers still attached (a snapshot).
     pub fn subscribers(&self) -> usize {
-        Shared::<T>::live(self.shared.state.load(Ordering::Acquire)) as usize
+        self.shared.attached.load(Ordering::Acquire)
     }
 
     /// Whether every subscriber is gone.
@@ -203,6 +211,11 @@ impl<T> Publisher<T> {
 impl<T> Drop for Publisher<T> {
     fn drop(&mut self) {
         self.shared.closed.store(1, Ordering::Release);
+        // Against a subscriber leaving now: it records, fences, then loads
+        // the tail; we published, fence, then look at the records. Either it
+        // saw our last publish or we see its record (see the module docs).
+        fence(Ordering::SeqCst);
+        self.settle_departures();
         self.shared.readers.wake_all();
     }
 }

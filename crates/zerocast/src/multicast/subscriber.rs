@@ -8,9 +8,9 @@ use core::ops::Deref;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use super::{Shared, POS_MASK};
+use super::{Shared, POS_MASK, UP_TO};
 use crate::error::{Closed, TryRecvError};
-use crate::sync::Ordering;
+use crate::sync::{fence, Ordering};
 
 /// One reader of a multicast channel. It owns its cursor and its waker slot:
 /// not `Clone`, and `Sync` never (every read takes `&mut self`).
@@ -54,7 +54,7 @@ impl<T> Subscriber<T> {
         if self.pos != self.tail {
             return true;
         }
-        self.tail = Shared::<T>::tail(self.shared.state.load(Ordering::Acquire));
+        self.tail = self.shared.tail.load(Ordering::Acquire);
         self.pos != self.tail
     }
 
@@ -208,7 +208,7 @@ impl<T> Subscriber<T> {
 
     /// Messages published and not yet read by this subscriber (a snapshot).
     pub fn len(&self) -> usize {
-        let tail = Shared::<T>::tail(self.shared.state.load(Ordering::Acquire));
+        let tail = self.shared.tail.load(Ordering::Acquire);
         (tail.wrapping_sub(self.pos) & POS_MASK) as usize
     }
 
@@ -225,15 +225,25 @@ impl<T> Subscriber<T> {
 
 impl<T> Drop for Subscriber<T> {
     fn drop(&mut self) {
-        // Leave: one RMW that also tells which published slots still count us.
-        let before = self.shared.state.fetch_sub(1, Ordering::AcqRel);
-        let tail = Shared::<T>::tail(before);
-        let mut pos = self.pos;
-        while pos != tail {
-            self.shared.release(pos, 1);
-            pos = (pos + 1) & POS_MASK;
+        // Leave (see the module docs): record where we stopped, count
+        // ourselves out, then release our share of what we see published —
+        // unless the publisher claimed the record first; it releases the
+        // rest.
+        let shared = &self.shared;
+        let record = &shared.left[self.id];
+        record.store(self.pos, Ordering::SeqCst);
+        shared.attached.fetch_sub(1, Ordering::SeqCst);
+        // Against the publisher's last publish and its look at the records.
+        fence(Ordering::SeqCst);
+        let tail = shared.tail.load(Ordering::Acquire);
+        if record
+            .compare_exchange(self.pos, UP_TO | tail, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            shared.release_range(self.pos, tail);
         }
-        self.shared.writer.wake();
+        // A publisher waiting for room re-checks.
+        shared.writer.wake();
     }
 }
 
