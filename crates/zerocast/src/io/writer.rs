@@ -451,14 +451,22 @@ impl Writer {
     }
 
     /// Freezes the reserved bytes: they join the segment.
+    ///
+    /// # Safety
+    ///
+    /// `header + len` bytes of the current buffer were found free by
+    /// [`fits`](Self::fits) (making a [`WriteBuf`]) and nothing froze any
+    /// since: the `WriteBuf` borrowed this writer until now.
     #[inline]
-    fn commit(&mut self, header: usize, len: usize, packet: bool) -> Option<Packet> {
+    unsafe fn commit(&mut self, header: usize, len: usize, packet: bool) -> Option<Packet> {
         let buf = self.buf.as_mut()?;
         let packet = if packet {
-            buf.skip(header);
+            // SAFETY: `header <= header + len` bytes are there (the contract).
+            unsafe { buf.skip_unchecked(header) };
             Some(buf.freeze(len))
         } else {
-            buf.skip(header + len);
+            // SAFETY: as above.
+            unsafe { buf.skip_unchecked(header + len) };
             None
         };
         if buf.frozen() - self.handed >= self.flush_at {
@@ -516,9 +524,9 @@ impl WriteBuf<'_> {
     pub fn commit(mut self) -> Packet {
         let len = core::mem::take(&mut self.len);
         let header = core::mem::take(&mut self.header);
-        self.writer
-            .commit(header, len, true)
-            .expect("a reservation holds a buffer")
+        // SAFETY: a `WriteBuf` is made by `reserved` right after making room
+        // for `header + len` bytes, and borrows the writer until now.
+        unsafe { self.writer.commit(header, len, true) }.expect("a reservation holds a buffer")
     }
 
     /// Commits the message without making a [`Packet`] of it (as dropping
@@ -558,7 +566,8 @@ impl Drop for WriteBuf<'_> {
     #[inline]
     fn drop(&mut self) {
         if self.len != usize::MAX && (self.len, self.header) != (0, 0) {
-            self.writer.commit(self.header, self.len, false);
+            // SAFETY: as in `commit`.
+            unsafe { self.writer.commit(self.header, self.len, false) };
         }
     }
 }

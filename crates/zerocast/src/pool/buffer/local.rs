@@ -630,6 +630,19 @@ impl Buffer {
 }
 
 impl Buffer {
+    /// As [`skip`](Self::skip), without the check, for a caller that knows
+    /// the bytes are there.
+    ///
+    /// # Safety
+    ///
+    /// `len <= self.remaining()`: `frozen <= size` is what keeps the
+    /// writable part (`deref`) inside the buffer.
+    #[inline]
+    pub(crate) unsafe fn skip_unchecked(&mut self, len: usize) {
+        debug_assert!(len <= self.remaining());
+        self.frozen += len as u32;
+    }
+
     /// Bytes frozen so far (the writable part starts here).
     /// The first byte not yet frozen, as a pointer with the provenance of
     /// the whole buffer (no reference made on the way): for a writer that
