@@ -2,10 +2,11 @@
 //! backpressure, and a subscriber leaving while messages are in flight, while
 //! the publisher publishes, and as it drops.
 
+use alloc::vec::Vec;
 use loom::future::block_on;
 use loom::thread;
 
-use super::channel;
+use super::{channel, Publisher, Subscriber};
 use crate::error::Closed;
 
 #[test]
@@ -64,13 +65,49 @@ fn a_subscriber_leaving_mid_stream_releases_exactly_its_slots() {
     });
 }
 
+/// Counts the drops of the [`Counted`] values it makes.
+#[derive(Clone)]
+struct Drops(loom::sync::Arc<loom::sync::atomic::AtomicUsize>);
+
 /// A value that counts its drops.
-struct Counted(loom::sync::Arc<loom::sync::atomic::AtomicUsize>);
+struct Counted(Drops);
+
+impl Drops {
+    fn value(&self) -> Counted {
+        Counted(self.clone())
+    }
+
+    fn count(&self) -> usize {
+        self.0.load(loom::sync::atomic::Ordering::SeqCst)
+    }
+}
 
 impl Drop for Counted {
     fn drop(&mut self) {
-        self.0.fetch_add(1, loom::sync::atomic::Ordering::SeqCst);
+        (self.0)
+            .0
+            .fetch_add(1, loom::sync::atomic::Ordering::SeqCst);
     }
+}
+
+/// A channel of drop-counted values whose last subscriber leaves at once, on
+/// a thread of its own.
+fn with_a_leaver(
+    capacity: usize,
+    subscribers: usize,
+) -> (
+    Drops,
+    Publisher<Counted>,
+    Vec<Subscriber<Counted>>,
+    thread::JoinHandle<()>,
+) {
+    let drops = Drops(loom::sync::Arc::new(loom::sync::atomic::AtomicUsize::new(
+        0,
+    )));
+    let (p, mut subs) = channel::<Counted>(capacity, subscribers);
+    let leaving = subs.pop().unwrap();
+    let leaver = thread::spawn(move || drop(leaving));
+    (drops, p, subs, leaver)
 }
 
 #[test]
@@ -79,13 +116,10 @@ fn a_subscriber_leaving_while_the_publisher_publishes_and_drops_drops_each_value
     // second publish, or as it drops) race: every value is still dropped
     // exactly once, and the reader that stays sees both.
     loom::model(|| {
-        let drops = loom::sync::Arc::new(loom::sync::atomic::AtomicUsize::new(0));
-        let (mut p, mut subs) = channel::<Counted>(2, 2);
-        let leaving = subs.pop().unwrap();
+        let (drops, mut p, mut subs, leaver) = with_a_leaver(2, 2);
         let mut a = subs.pop().unwrap();
-        let leaver = thread::spawn(move || drop(leaving));
         for _ in 0..2 {
-            assert!(p.try_publish(Counted(drops.clone())).is_ok());
+            assert!(p.try_publish(drops.value()).is_ok());
         }
         drop(p);
         leaver.join().unwrap();
@@ -93,7 +127,7 @@ fn a_subscriber_leaving_while_the_publisher_publishes_and_drops_drops_each_value
             drop(a.try_recv_ref().unwrap());
         }
         assert!(a.try_recv_ref().is_err(), "closed after both");
-        assert_eq!(drops.load(loom::sync::atomic::Ordering::SeqCst), 2);
+        assert_eq!(drops.count(), 2);
     });
 }
 
@@ -102,14 +136,11 @@ fn the_last_subscriber_leaving_as_the_publisher_drops_leaks_nothing() {
     // No publish follows the leaving: the publisher's drop (or the leaver,
     // if it saw the last publish) must release the leaver's share.
     loom::model(|| {
-        let drops = loom::sync::Arc::new(loom::sync::atomic::AtomicUsize::new(0));
-        let (mut p, mut subs) = channel::<Counted>(1, 1);
-        let leaving = subs.pop().unwrap();
-        let leaver = thread::spawn(move || drop(leaving));
+        let (drops, mut p, _none, leaver) = with_a_leaver(1, 1);
         // Published, or handed back as `Closed` (and dropped here).
-        drop(p.try_publish(Counted(drops.clone())));
+        drop(p.try_publish(drops.value()));
         drop(p);
         leaver.join().unwrap();
-        assert_eq!(drops.load(loom::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!(drops.count(), 1);
     });
 }
