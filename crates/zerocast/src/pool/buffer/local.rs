@@ -408,7 +408,7 @@ impl Local {
     /// (or a waiter's). Same return as [`drop_ref`](Self::drop_ref).
     #[inline]
     #[must_use]
-    pub(super) fn drop_sole(&self, index: u32) -> bool {
+    fn drop_sole(&self, index: u32) -> bool {
         debug_assert_eq!(self.count_cell(index).get(), 1);
         self.count_cell(index).set(0);
         if self.cache_try_push_unwaited(index) {
@@ -422,7 +422,7 @@ impl Local {
     /// (so this `Local` stays) and nobody waits, the buffer goes into the
     /// cache if it has room. Returns false, having changed nothing, otherwise.
     #[inline]
-    pub(super) fn try_cache_sole(&self, index: u32) -> bool {
+    fn try_cache_sole(&self, index: u32) -> bool {
         if self.outstanding.get() != LIVE {
             return false;
         }
