@@ -105,8 +105,10 @@ impl<T> Publisher<T> {
     /// published while it was counted, and stops counting it.
     #[cold]
     fn settle_departures(&mut self) {
-        // Acquire: each leaver recorded where it stopped before counting
-        // itself out.
+        // Acquire, on the count whose drop sent us here: each leaver stored
+        // its record before counting itself out, so the scan below sees the
+        // record of every departure that count shows (a relaxed look at the
+        // count alone would not promise that).
         let _ = self.shared.attached.load(Ordering::Acquire);
         for id in 0..self.shared.left.len() {
             if self.shared.settle(id, self.tail) {
