@@ -233,6 +233,44 @@ fn reservations_too_large_for_a_buffer_are_errors() {
 }
 
 #[test]
+fn an_oversize_reservation_leaves_the_current_buffer_and_its_segment_alone() {
+    let (mut flusher, queue) = WriteFlusher::new(1, 2);
+    let mut writer = queue.writer(&BufferPool::new(16, 2).register()).unwrap();
+    writer.try_reserve(3).unwrap().copy_from_slice(b"abc");
+    let err = WriteError::TooLarge { len: 17, max: 16 };
+    assert_eq!(writer.try_reserve(17).unwrap_err(), err);
+    assert_eq!(
+        futures_executor::block_on(writer.reserve(17)).unwrap_err(),
+        err
+    );
+    assert_eq!(writer.unflushed(), 3, "nothing handed over, nothing lost");
+    // An empty reservation commits nothing; the next bytes follow on.
+    writer.try_reserve(0).unwrap().finish();
+    writer.try_reserve(2).unwrap().copy_from_slice(b"de");
+    writer.try_flush().unwrap();
+    let mut out = Vec::new();
+    flusher.try_write_to(&mut out).unwrap();
+    assert_eq!(out, b"abcde");
+}
+
+#[test]
+fn flush_at_counts_from_the_last_hand_over() {
+    let (mut flusher, queue) = WriteFlusher::new(1, 4);
+    let mut writer = queue.writer(&BufferPool::new(16, 2).register()).unwrap();
+    writer.try_reserve(3).unwrap().finish();
+    writer.flush_at(4); // 3 bytes pending: the next commit reaches 4
+    writer.try_reserve(1).unwrap().finish();
+    assert_eq!(writer.unflushed(), 0, "handed over at 4 bytes");
+    writer.try_reserve(3).unwrap().finish();
+    assert_eq!(writer.unflushed(), 3, "4 more needed after the hand-over");
+    writer.try_reserve(1).unwrap().finish();
+    assert_eq!(writer.unflushed(), 0);
+    let mut out = Vec::new();
+    while flusher.try_write_to(&mut out).unwrap() > 0 {}
+    assert_eq!(out.len(), 8);
+}
+
+#[test]
 fn a_dropped_flusher_is_closed_to_writers() {
     let (flusher, queue) = WriteFlusher::new(1, 2);
     let mut writer = queue.writer(&BufferPool::new(16, 2).register()).unwrap();

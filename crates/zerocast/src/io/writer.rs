@@ -103,6 +103,9 @@ pub struct Writer {
     handed: usize,
     /// Hand the segment over once it holds this many bytes.
     flush_at: usize,
+    /// `handed + flush_at` (saturating): the frozen offset at which a commit
+    /// hands the segment over, so that the check is one comparison.
+    flush_mark: usize,
     /// The pool's buffer size: the largest reservation.
     buffer_size: usize,
 }
@@ -134,6 +137,7 @@ impl Writer {
             buf: None,
             handed: 0,
             flush_at: usize::MAX,
+            flush_mark: usize::MAX,
         }
     }
 
@@ -164,8 +168,8 @@ impl Writer {
     /// ```
     #[inline]
     pub fn try_reserve(&mut self, len: usize) -> Result<WriteBuf<'_>, WriteError> {
-        self.try_make_room(len)?;
-        Ok(self.reserved(0, len))
+        let data = self.try_make_room(len)?;
+        Ok(self.reserved(data, len))
     }
 
     /// As [`try_reserve`](Self::try_reserve), for a frame: the 4-byte header
@@ -189,8 +193,8 @@ impl Writer {
     /// ```
     pub fn try_reserve_frame(&mut self, len: usize) -> Result<WriteBuf<'_>, WriteError> {
         let header = self.frame_header(len)?;
-        self.try_make_room(HEADER_LEN + len)?;
-        Ok(self.reserved_frame(header, len))
+        let data = self.try_make_room(HEADER_LEN + len)?;
+        Ok(self.reserved_frame(data, header, len))
     }
 
     /// As [`try_reserve`](Self::try_reserve), waiting (without allocating)
@@ -214,8 +218,8 @@ impl Writer {
     /// # });
     /// ```
     pub async fn reserve(&mut self, len: usize) -> Result<WriteBuf<'_>, WriteError> {
-        self.make_room(len).await?;
-        Ok(self.reserved(0, len))
+        let data = self.make_room(len).await?;
+        Ok(self.reserved(data, len))
     }
 
     /// As [`try_reserve_frame`](Self::try_reserve_frame), waiting (without
@@ -240,8 +244,8 @@ impl Writer {
     /// ```
     pub async fn reserve_frame(&mut self, len: usize) -> Result<WriteBuf<'_>, WriteError> {
         let header = self.frame_header(len)?;
-        self.make_room(HEADER_LEN + len).await?;
-        Ok(self.reserved_frame(header, len))
+        let data = self.make_room(HEADER_LEN + len).await?;
+        Ok(self.reserved_frame(data, header, len))
     }
 
     /// Hands what was committed since the last hand-over to the flusher.
@@ -318,6 +322,14 @@ impl Writer {
     /// ```
     pub fn flush_at(&mut self, bytes: usize) {
         self.flush_at = bytes;
+        self.set_handed(self.handed);
+    }
+
+    /// Bytes of `buf` before `handed` are handed over (or were never part
+    /// of a segment); the size-based flush counts from there.
+    fn set_handed(&mut self, handed: usize) {
+        self.handed = handed;
+        self.flush_mark = handed.saturating_add(self.flush_at);
     }
 
     /// Bytes committed and not yet handed to the flusher.
@@ -345,51 +357,63 @@ impl Writer {
         })
     }
 
-    /// Whether `len` bytes fit the current buffer; an error if they never
-    /// will.
+    /// Where `len` free bytes start in the current buffer, if they fit it.
+    /// (A `len` above the buffer size never fits: `remaining <= size`.)
     #[inline]
-    fn fits(&self, len: usize) -> Result<bool, WriteError> {
+    fn fits(&self, len: usize) -> Option<NonNull<u8>> {
+        match &self.buf {
+            Some(buf) if buf.remaining() >= len => Some(buf.unfrozen_ptr()),
+            _ => None,
+        }
+    }
+
+    /// An error if `len` bytes never fit a buffer.
+    fn check_size(&self, len: usize) -> Result<(), WriteError> {
         let max = self.buffer_size;
         if len > max {
             return Err(WriteError::TooLarge { len, max });
         }
-        Ok(self.buf.as_ref().is_some_and(|b| b.remaining() >= len))
+        Ok(())
     }
 
+    /// Where `len` free bytes start, in the current buffer or a fresh one.
     #[inline]
-    fn try_make_room(&mut self, len: usize) -> Result<(), WriteError> {
-        if self.fits(len)? {
-            return Ok(());
+    fn try_make_room(&mut self, len: usize) -> Result<NonNull<u8>, WriteError> {
+        match self.fits(len) {
+            Some(data) => Ok(data),
+            None => self.try_next_buffer(len),
         }
-        self.try_next_buffer()
     }
 
-    /// The current buffer is too full: hand its segment over and take a
-    /// fresh one.
+    /// The current buffer is too full (or there is none): hand its segment
+    /// over and take a fresh one.
     #[cold]
-    fn try_next_buffer(&mut self) -> Result<(), WriteError> {
+    fn try_next_buffer(&mut self, len: usize) -> Result<NonNull<u8>, WriteError> {
+        self.check_size(len)?;
         self.try_flush()?;
         self.buf = None;
         let fresh = self.local.try_acquire().ok_or(WriteError::Exhausted)?;
-        self.install(fresh);
-        Ok(())
+        Ok(self.install(fresh))
     }
 
-    async fn make_room(&mut self, len: usize) -> Result<(), WriteError> {
-        if self.fits(len)? {
-            return Ok(());
+    async fn make_room(&mut self, len: usize) -> Result<NonNull<u8>, WriteError> {
+        if let Some(data) = self.fits(len) {
+            return Ok(data);
         }
+        self.check_size(len)?;
         self.flush().await?;
         self.buf = None;
         let fresh = self.local.acquire().await;
-        self.install(fresh);
-        Ok(())
+        Ok(self.install(fresh))
     }
 
-    /// Makes `fresh` the buffer being filled (the old one was handed over).
-    fn install(&mut self, fresh: Buffer) {
+    /// Makes `fresh` the buffer being filled (the old one was handed over);
+    /// returns its first byte.
+    fn install(&mut self, fresh: Buffer) -> NonNull<u8> {
+        let data = fresh.unfrozen_ptr();
         self.buf = Some(fresh);
-        self.handed = 0;
+        self.set_handed(0);
+        data
     }
 
     /// The bytes committed and not yet handed over, as a packet; they count
@@ -401,7 +425,8 @@ impl Writer {
             return None;
         }
         let segment = buf.frozen_packet(self.handed, len);
-        self.handed = buf.frozen();
+        let handed = buf.frozen();
+        self.set_handed(handed);
         Some(segment)
     }
 
@@ -425,29 +450,30 @@ impl Writer {
         }
     }
 
-    fn reserved(&mut self, header: usize, len: usize) -> WriteBuf<'_> {
-        // Making room left a buffer with `header + len` bytes unfrozen; the
-        // `None` arm (never taken) keeps the reservation empty regardless.
-        let (data, header, len) = match self.buf.as_ref() {
-            Some(buf) => {
-                debug_assert!(buf.remaining() >= header + len);
-                (buf.unfrozen_ptr(), header, len)
-            }
-            None => (NonNull::dangling(), 0, 0),
-        };
+    /// The reservation of `len` bytes at `data`, which making room found
+    /// free in the current buffer.
+    fn reserved(&mut self, data: NonNull<u8>, len: usize) -> WriteBuf<'_> {
+        debug_assert!(self.buf.as_ref().is_some_and(|b| b.remaining() >= len));
         WriteBuf {
             writer: self,
             data,
-            header,
+            header: 0,
             len,
         }
     }
 
-    fn reserved_frame(&mut self, header: [u8; HEADER_LEN], len: usize) -> WriteBuf<'_> {
-        if let Some(buf) = self.buf.as_mut() {
-            buf[..HEADER_LEN].copy_from_slice(&header);
-        }
-        self.reserved(HEADER_LEN, len)
+    /// As [`reserved`](Self::reserved), for `header` and then `len` bytes.
+    fn reserved_frame(
+        &mut self,
+        data: NonNull<u8>,
+        header: [u8; HEADER_LEN],
+        len: usize,
+    ) -> WriteBuf<'_> {
+        let mut frame = self.reserved(data, HEADER_LEN + len);
+        frame[..HEADER_LEN].copy_from_slice(&header);
+        frame.header = HEADER_LEN;
+        frame.len = len;
+        frame
     }
 
     /// Freezes the reserved bytes: they join the segment.
@@ -456,10 +482,12 @@ impl Writer {
     ///
     /// `header + len` bytes of the current buffer were found free by
     /// [`fits`](Self::fits) (making a [`WriteBuf`]) and nothing froze any
-    /// since: the `WriteBuf` borrowed this writer until now.
+    /// or replaced the buffer since: the `WriteBuf` borrowed this writer
+    /// until now.
     #[inline]
     unsafe fn commit(&mut self, header: usize, len: usize, packet: bool) -> Option<Packet> {
-        let buf = self.buf.as_mut()?;
+        // SAFETY: there is a current buffer (the contract).
+        let buf = unsafe { self.buf.as_mut().unwrap_unchecked() };
         let packet = if packet {
             // SAFETY: `header <= header + len` bytes are there (the contract).
             unsafe { buf.skip_unchecked(header) };
@@ -469,7 +497,7 @@ impl Writer {
             unsafe { buf.skip_unchecked(header + len) };
             None
         };
-        if buf.frozen() - self.handed >= self.flush_at {
+        if buf.frozen() >= self.flush_mark {
             self.flush_by_size();
         }
         packet
@@ -522,11 +550,11 @@ impl WriteBuf<'_> {
     /// # Ok::<(), zerocast::io::WriteError>(())
     /// ```
     pub fn commit(mut self) -> Packet {
-        let len = core::mem::take(&mut self.len);
-        let header = core::mem::take(&mut self.header);
+        // Marked done first, so that the drop commits nothing more.
+        let len = core::mem::replace(&mut self.len, DONE);
         // SAFETY: a `WriteBuf` is made by `reserved` right after making room
         // for `header + len` bytes, and borrows the writer until now.
-        unsafe { self.writer.commit(header, len, true) }.expect("a reservation holds a buffer")
+        unsafe { self.writer.commit(self.header, len, true) }.expect("a packet was asked for")
     }
 
     /// Commits the message without making a [`Packet`] of it (as dropping
@@ -556,16 +584,19 @@ impl WriteBuf<'_> {
     /// # Ok::<(), zerocast::io::WriteError>(())
     /// ```
     pub fn discard(mut self) {
-        self.len = usize::MAX;
+        self.len = DONE;
     }
 }
 
-/// Commits unless the reservation was committed or discarded (`len` is then
-/// 0 with no header, or `usize::MAX`).
+/// The `len` of a [`WriteBuf`] that was committed or discarded: its drop
+/// does nothing. (No reservation is that long: it would exceed a buffer.)
+const DONE: usize = usize::MAX;
+
+/// Commits unless the reservation was committed or discarded.
 impl Drop for WriteBuf<'_> {
     #[inline]
     fn drop(&mut self) {
-        if self.len != usize::MAX && (self.len, self.header) != (0, 0) {
+        if self.len != DONE {
             // SAFETY: as in `commit`.
             unsafe { self.writer.commit(self.header, self.len, false) };
         }
