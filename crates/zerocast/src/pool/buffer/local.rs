@@ -100,7 +100,9 @@ pub(super) struct Local {
     id: usize,
     /// Per buffer: this thread's [`Buffer`]s and [`Packet`]s of it (the
     /// [`COUNT`] bits; non-zero means this thread holds one owner unit of the
-    /// buffer), and the [`SHARED`] flag.
+    /// buffer), and the [`SHARED`] flag. A buffer in this thread's cache
+    /// counts 1, as the [`Buffer`] taken from it will: taking a buffer from
+    /// the cache and putting it back touch no count.
     counts: Box<[Cell<u32>]>,
     /// The pool's first byte and buffer size, kept here so that an acquire
     /// does not go through the pool.
@@ -108,14 +110,15 @@ pub(super) struct Local {
     /// Non-zero (the pool checks), which lets the compiler drop bounds
     /// checks on a fresh buffer's first byte.
     buffer_size: NonZeroU32,
-    /// Free buffers kept by this thread. Reached only through `cache()`,
-    /// which no method holds across a call out of this module.
+    /// Free buffers kept by this thread, each counting 1 in `counts`.
+    /// Reached only through `cache()`, which no method holds across a call
+    /// out of this module.
     cache: UnsafeCell<Cache>,
     /// [`LocalPool`] handles of this state.
     handles: Cell<usize>,
-    /// [`LIVE`] while handles exist; then the number of buffers this thread
-    /// still counts references to (each falls to zero once, for good: without
-    /// a handle nothing can be acquired or received here).
+    /// [`LIVE`] while handles exist; then the number of buffers outside the
+    /// cache this thread still counts references to (each goes once, for
+    /// good: without a handle nothing can be acquired or received here).
     outstanding: Cell<usize>,
 }
 
@@ -243,14 +246,16 @@ impl LocalPool {
     /// this thread's.
     pub(super) fn adopt_taken(&self, index: u32) -> Buffer {
         self.local.shared.mark_taken(index, self.local.id);
+        debug_assert_eq!(self.local.count_cell(index).get(), 0);
+        self.local.count_cell(index).set(1);
         self.adopt(index)
     }
 
-    /// Takes a free buffer (owner unit already 1) as this thread's.
+    /// Takes a free buffer (owner unit already 1) that this thread already
+    /// counts (it came from the cache) as this thread's.
     #[inline]
     pub(super) fn adopt(&self, index: u32) -> Buffer {
-        debug_assert_eq!(self.local.count(index), 0);
-        self.local.count_cell(index).set(1);
+        debug_assert_eq!(self.local.count_cell(index).get(), 1);
         Buffer {
             data: self.local.buffer_ptr(index),
             size: self.local.buffer_size.get(),
@@ -328,19 +333,29 @@ impl Local {
     fn refill(&self) -> Option<u32> {
         let cache = self.cache();
         let half = (cache.capacity() / 2).max(1);
-        cache.refill(half, |slots| self.shared.take_batch(slots, self.id));
+        cache.refill(half, |slots| {
+            let got = self.shared.take_batch(slots, self.id);
+            for &index in &slots[..got] {
+                self.count_cell(index).set(1);
+            }
+            got
+        });
         cache.pop()
     }
 
     fn spill_all(&self) {
-        self.cache()
-            .drain_oldest(usize::MAX, |indices| self.shared.release_batch(indices));
+        self.spill(usize::MAX);
     }
 
-    /// This thread's references to buffer `index`.
-    #[inline]
-    pub(super) fn count(&self, index: u32) -> u32 {
-        self.count_cell(index).get() & COUNT
+    /// Returns the `n` oldest cached buffers to the shared list; this
+    /// thread counts them no more.
+    fn spill(&self, n: usize) {
+        self.cache().drain_oldest(n, |indices| {
+            for &index in indices {
+                self.count_cell(index).set(0);
+            }
+            self.shared.release_batch(indices);
+        });
     }
 
     /// One more buffer or packet of `index` on this thread.
@@ -410,10 +425,10 @@ impl Local {
     #[must_use]
     fn drop_sole(&self, index: u32) -> bool {
         debug_assert_eq!(self.count_cell(index).get(), 1);
-        self.count_cell(index).set(0);
         if self.cache_try_push_unwaited(index) {
             return self.count_gone();
         }
+        self.count_cell(index).set(0);
         self.drop_last(index, false)
     }
 
@@ -426,18 +441,15 @@ impl Local {
         if self.outstanding.get() != LIVE {
             return false;
         }
-        debug_assert_eq!(self.count_cell(index).get(), 1);
-        if !self.cache_try_push_unwaited(index) {
-            return false;
-        }
-        self.count_cell(index).set(0);
-        true
+        self.cache_try_push_unwaited(index)
     }
 
-    /// Keeps free buffer `index` if nobody waits and the cache has room.
+    /// Keeps free buffer `index`, which this thread counts 1 already (its
+    /// only [`Buffer`] is going), if nobody waits and the cache has room.
     #[inline]
     fn cache_try_push_unwaited(&self, index: u32) -> bool {
-        !self.shared.has_waiters() && self.cache_try_push(index)
+        debug_assert_eq!(self.count_cell(index).get(), 1);
+        !self.shared.has_waiters() && self.cache().try_push(index)
     }
 
     /// The rest of [`drop_ref`](Self::drop_ref) and
@@ -484,9 +496,11 @@ impl Local {
         if handles > 0 {
             return false;
         }
+        // Cached buffers count 1 each and are no one's to wait for.
         let counted = self.counts.iter().filter(|c| c.get() & COUNT != 0).count();
-        self.outstanding.set(counted);
-        counted == 0
+        let outstanding = counted - self.cache().len();
+        self.outstanding.set(outstanding);
+        outstanding == 0
     }
 
     /// A buffer without owners, once shared: to a waiter if one is queued,
@@ -500,32 +514,25 @@ impl Local {
         }
     }
 
-    /// Keeps free buffer `index` if the cache has room; returns false if
-    /// it is full.
-    #[inline]
-    fn cache_try_push(&self, index: u32) -> bool {
-        self.cache().try_push(index)
-    }
-
-    /// Keeps free buffer `index`, spilling the older half of a full cache
+    /// Keeps free buffer `index` (this thread counts it 0: it comes from
+    /// the last reference's drop), spilling the older half of a full cache
     /// first.
     fn cache_push(&self, index: u32) {
-        if self.cache_try_push(index) {
-            return;
+        debug_assert_eq!(self.count_cell(index).get(), 0);
+        if self.cache().len() == self.cache().capacity() {
+            self.spill((self.cache().len() / 2).max(1));
         }
-        let cache = self.cache();
-        let half = (cache.len() / 2).max(1);
-        cache.drain_oldest(half, |indices| self.shared.release_batch(indices));
-        // Room now: `half >= 1` entries left.
-        let pushed = self.cache_try_push(index);
+        // Room now: a full cache spilled at least one entry.
+        let pushed = self.cache().try_push(index);
         debug_assert!(pushed);
+        self.count_cell(index).set(1);
     }
 }
 
 impl Drop for Local {
     fn drop(&mut self) {
-        debug_assert!(self.counts.iter().all(|c| c.get() == 0));
         self.spill_all();
+        debug_assert!(self.counts.iter().all(|c| c.get() == 0));
     }
 }
 

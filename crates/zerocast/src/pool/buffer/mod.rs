@@ -16,8 +16,11 @@
 //!   different counters, so neither waits on the other). Acquire and release
 //!   use the cache and touch no shared atomic; an empty cache is refilled
 //!   with half its capacity in one lock, a full one spills its older half.
-//!   Releasing a buffer no packet was made of skips the per-buffer counts'
-//!   read (it is the buffer's only reference).
+//!   A cached buffer already counts 1 in the thread's per-buffer counts, as
+//!   the [`Buffer`] taken from it will, so taking one and releasing one no
+//!   packet was made of (the buffer's only reference) touch no count; counts
+//!   change only as buffers move between the cache and the shared list (in
+//!   batches) and as packets are made.
 //!   A thread's cache takes back only buffers that thread took off the shared
 //!   list; a buffer freed on another thread (a consumer's) goes straight back
 //!   to the shared list, so consumers never hoard. While a task waits for a
