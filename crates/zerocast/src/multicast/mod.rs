@@ -76,7 +76,9 @@ const SETTLED: u64 = u64::MAX - 1;
 /// to the position in the low bits.
 const UP_TO: u64 = 1 << 62;
 
-/// The most subscribers one channel can have.
+/// The most subscribers one channel can have. (The count no longer shares a
+/// word with the tail; the bound now caps the publisher's scan of departure
+/// records, one per subscriber, after a subscriber leaves.)
 pub const MAX_SUBSCRIBERS: usize = u16::MAX as usize;
 
 /// State shared by the publisher and every subscriber.
