@@ -245,3 +245,47 @@ impl<T: Payload> Blocking<T> for ZerocastSpin {
         }
     }
 }
+
+/// zerocast's SPSC ring through `try_push` / `try_pop` in the same
+/// spin-then-yield loop as the [`Rtrb`] and [`Disruptor`] rows (neither has a
+/// blocking form): the ring on its own, without zerocast's waiting strategy
+/// and without a waiter to wake.
+#[derive(Debug)]
+pub struct ZerocastTry;
+
+impl<T: Payload> Blocking<T> for ZerocastTry {
+    const NAME: &'static str = "zerocast-try";
+    type Tx = <Zerocast as Blocking<T>>::Tx;
+    type Rx = <Zerocast as Blocking<T>>::Rx;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        <Zerocast as Blocking<T>>::channel(capacity)
+    }
+    fn send(tx: &mut Self::Tx, mut value: T) {
+        let mut spins = 0;
+        loop {
+            match tx.try_push(value) {
+                Ok(()) => return,
+                Err(zerocast::TrySendError::Full(v)) => {
+                    value = v;
+                    backoff(&mut spins);
+                }
+                Err(zerocast::TrySendError::Closed(_)) => panic!("receiver alive"),
+            }
+        }
+    }
+    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
+        for _ in 0..n {
+            let mut spins = 0;
+            loop {
+                match rx.try_pop() {
+                    Ok(v) => {
+                        sink(v);
+                        break;
+                    }
+                    Err(zerocast::TryRecvError::Empty) => backoff(&mut spins),
+                    Err(e) => panic!("sender alive: {e:?}"),
+                }
+            }
+        }
+    }
+}

@@ -36,6 +36,7 @@ fn threads<P: Payload>() -> Scenario {
         contenders: vec![
             threaded::<P, blocking::Zerocast>(),
             threaded::<P, blocking::ZerocastSpin>(),
+            threaded::<P, blocking::ZerocastTry>(),
             threaded::<P, blocking::Rtrb>(),
             threaded::<P, blocking::Crossbeam>(),
             threaded::<P, blocking::Flume>(),
