@@ -59,11 +59,13 @@ impl<T> UnsafeCell<T> {
     }
 
     #[inline]
+    #[track_caller]
     pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
         self.0.with(f)
     }
 
     #[inline]
+    #[track_caller]
     pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         self.0.with_mut(f)
     }
