@@ -7,7 +7,7 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
-use super::core::{Core, Ring, RX_CLOSED, TX_CLOSED};
+use super::core::{Core, Cursor, Ring, RX_CLOSED, TX_CLOSED};
 use crate::error::{Closed, TryRecvError};
 use crate::sync::Ordering;
 
@@ -25,8 +25,8 @@ pub struct Consumer<'a, T> {
     core: NonNull<Core<T>>,
     /// The core's slots and capacity, copied: read on every message.
     ring: Ring<T>,
-    /// Our own `head`.
-    head: usize,
+    /// Our own `head`, with its slot.
+    head: Cursor,
     /// The producer's `tail` as last seen; refreshed only when the ring looks empty.
     tail: usize,
     _storage: PhantomData<&'a ()>,
@@ -43,7 +43,7 @@ impl<'a, T> Consumer<'a, T> {
             core,
             // SAFETY: the core is alive (the caller made it for this handle).
             ring: unsafe { core.as_ref() }.ring,
-            head: 0,
+            head: Cursor::default(),
             tail: 0,
             _storage: PhantomData,
             _owns: PhantomData,
@@ -60,12 +60,12 @@ impl<'a, T> Consumer<'a, T> {
     /// `want` looked ready.
     #[inline]
     fn available_for(&mut self, want: usize) -> usize {
-        let n = self.ring.distance(self.head, self.tail);
+        let n = self.ring.distance(self.head.count, self.tail);
         if n >= want {
             return n;
         }
         self.tail = self.core().tail.load(Ordering::Acquire);
-        self.ring.distance(self.head, self.tail)
+        self.ring.distance(self.head.count, self.tail)
     }
 
     /// Items ready, refreshing the producer's position only if none looked ready.
@@ -76,10 +76,10 @@ impl<'a, T> Consumer<'a, T> {
 
     /// Releases everything read up to `head` and wakes the producer.
     #[inline]
-    fn release(&mut self, head: usize) {
+    fn release(&mut self, head: Cursor) {
         self.head = head;
         let core = self.core();
-        core.head.store(head, Ordering::Release);
+        core.head.store(head.count, Ordering::Release);
         // The producer re-checks after `fence::heavy` when it registers.
         crate::wait::fence::light();
         core.tx_wait.wake_fenced();
@@ -278,7 +278,7 @@ impl<'a, T> Consumer<'a, T> {
     /// Items in the ring now (a snapshot).
     pub fn len(&self) -> usize {
         let tail = self.core().tail.load(Ordering::Acquire);
-        self.ring.distance(self.head, tail)
+        self.ring.distance(self.head.count, tail)
     }
 
     /// Whether the ring is empty now (a snapshot).
@@ -342,7 +342,7 @@ impl<'a, T> Consumer<'a, T> {
 impl<T> Drop for Consumer<'_, T> {
     fn drop(&mut self) {
         // SAFETY: this handle is alive until here and not used afterwards.
-        unsafe { Core::drop_handle(self.core, RX_CLOSED) };
+        unsafe { Core::drop_handle(self.core, RX_CLOSED, self.head) };
     }
 }
 
@@ -379,7 +379,7 @@ impl<T> fmt::Debug for Pop<'_, '_, T> {
 /// Ready items borrowed in place by [`Consumer::read_chunk`].
 pub struct ReadChunk<'c, 'a, T> {
     consumer: &'c mut Consumer<'a, T>,
-    start: usize,
+    start: Cursor,
     len: usize,
     /// Items from `start` already dropped through [`consume`](Self::consume).
     consumed: usize,

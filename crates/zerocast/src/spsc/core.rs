@@ -1,12 +1,14 @@
 //! The state both SPSC handles share, and the position arithmetic.
 //!
-//! Positions run over `0..2 * capacity` (as in rtrb and the classic Lamport
-//! ring): `head == tail` is empty, a distance of `capacity` is full, and the
-//! slot of a position is `position` or `position - capacity` — no division.
-//! The producer alone writes `tail`, the consumer alone writes `head`; each
-//! publishes with `Release` and reads the other's with `Acquire`, which hands
-//! the slot contents over. (Lamport, "Specifying Concurrent Program Modules",
-//! 1983; the cached-index refinement follows rtrb and folly's ProducerConsumerQueue.)
+//! Positions are free-running counts (wrapping): `head == tail` is empty, a
+//! distance of `capacity` is full, for any capacity. Each handle steps its
+//! own [`Cursor`] — its count and the index of the slot that count maps to —
+//! so the per-message path neither divides nor maps counts to slots; the
+//! shared core holds only the counts. The producer alone writes `tail`, the
+//! consumer alone writes `head`; each publishes with `Release` and reads the
+//! other's with `Acquire`, which hands the slot contents over. (Lamport,
+//! "Specifying Concurrent Program Modules", 1983; the cached-index refinement
+//! follows rtrb and folly's ProducerConsumerQueue.)
 
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
@@ -40,47 +42,65 @@ impl<T> Clone for Ring<T> {
 
 impl<T> Copy for Ring<T> {}
 
-impl<T> Ring<T> {
-    /// The position after `pos`.
-    #[inline(always)]
-    pub(crate) fn next(&self, pos: usize) -> usize {
-        self.advance(pos, 1)
-    }
+/// A handle's position: its free-running count and the slot that count
+/// maps to (`slot < capacity`), stepped together.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    pub(crate) count: usize,
+    pub(crate) slot: usize,
+}
 
-    /// `pos` moved on by `n <= capacity`.
+impl<T> Ring<T> {
+    /// The position after `at`.
     #[inline(always)]
-    pub(crate) fn advance(&self, pos: usize, n: usize) -> usize {
-        debug_assert!(n <= self.capacity && pos < 2 * self.capacity);
-        let p = pos + n;
-        if p >= 2 * self.capacity {
-            p - 2 * self.capacity
-        } else {
-            p
+    pub(crate) fn next(&self, at: Cursor) -> Cursor {
+        let slot = at.slot + 1;
+        Cursor {
+            count: at.count.wrapping_add(1),
+            slot: if slot == self.capacity { 0 } else { slot },
         }
     }
 
-    /// Items between `head` and `tail`.
+    /// `at` moved on by `n <= capacity`.
+    #[inline(always)]
+    pub(crate) fn advance(&self, at: Cursor, n: usize) -> Cursor {
+        debug_assert!(n <= self.capacity && at.slot < self.capacity);
+        let slot = at.slot + n;
+        Cursor {
+            count: at.count.wrapping_add(n),
+            slot: if slot >= self.capacity {
+                slot - self.capacity
+            } else {
+                slot
+            },
+        }
+    }
+
+    /// The slot index `n <= capacity` positions before slot index `slot`.
+    #[inline]
+    fn back(&self, slot: usize, n: usize) -> usize {
+        debug_assert!(n <= self.capacity && slot < self.capacity);
+        if slot >= n {
+            slot - n
+        } else {
+            slot + self.capacity - n
+        }
+    }
+
+    /// Items between the counts `head` and `tail`.
     #[inline(always)]
     pub(crate) fn distance(&self, head: usize, tail: usize) -> usize {
-        if tail >= head {
-            tail - head
-        } else {
-            tail + 2 * self.capacity - head
-        }
+        tail.wrapping_sub(head)
     }
 
-    /// The slot of position `pos`.
+    /// The slot of position `at`.
     #[inline(always)]
-    pub(crate) fn slot(&self, pos: usize) -> &Slot<T> {
-        let index = if pos >= self.capacity {
-            pos - self.capacity
-        } else {
-            pos
-        };
-        debug_assert!(index < self.capacity);
+    pub(crate) fn slot(&self, at: Cursor) -> &Slot<T> {
+        debug_assert!(at.slot < self.capacity);
         // SAFETY: `slots` points at `capacity` slots that live as long as the
-        // core (heap box or borrowed storage), and `index < capacity`.
-        unsafe { &*self.slots.add(index) }
+        // core (heap box or borrowed storage), and a cursor's slot index is
+        // below `capacity` (it starts at 0 and `next` / `advance` keep it so).
+        unsafe { &*self.slots.add(at.slot) }
     }
 }
 
@@ -140,11 +160,12 @@ impl<T> Core<T> {
     }
 
     /// Drops one handle; the last one drops the items left and frees the channel.
+    /// `at` is the dropping handle's own position (its published count).
     ///
     /// # Safety
     ///
     /// `core` must come from a live handle that is not used afterwards.
-    pub(crate) unsafe fn drop_handle(core: NonNull<Core<T>>, side: u8) {
+    pub(crate) unsafe fn drop_handle(core: NonNull<Core<T>>, side: u8, at: Cursor) {
         // SAFETY: the caller's handle keeps the core alive until here.
         let this = unsafe { core.as_ref() };
         this.close(side);
@@ -153,9 +174,20 @@ impl<T> Core<T> {
         }
         // The other handle is gone (the AcqRel above synchronised with its
         // decrement), so both indices are final and no one else looks.
-        let mut pos = this.head.load(Ordering::Acquire);
+        let head = this.head.load(Ordering::Acquire);
         let tail = this.tail.load(Ordering::Acquire);
-        while pos != tail {
+        let left = this.ring.distance(head, tail);
+        // The slot of `head`: the consumer's own, or `left` before the
+        // producer's (its `at` is `tail`).
+        let slot = if side == RX_CLOSED {
+            debug_assert_eq!(at.count, head);
+            at.slot
+        } else {
+            debug_assert_eq!(at.count, tail);
+            this.ring.back(at.slot, left)
+        };
+        let mut pos = Cursor { count: head, slot };
+        for _ in 0..left {
             // SAFETY: positions in `head..tail` hold initialised items, each
             // dropped once here.
             this.ring

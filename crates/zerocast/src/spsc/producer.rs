@@ -7,7 +7,7 @@ use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
-use super::core::{Core, Ring, RX_CLOSED, TX_CLOSED};
+use super::core::{Core, Cursor, Ring, RX_CLOSED, TX_CLOSED};
 use crate::error::{Closed, SendError, TrySendError};
 use crate::sync::Ordering;
 
@@ -24,8 +24,8 @@ pub struct Producer<'a, T> {
     core: NonNull<Core<T>>,
     /// The core's slots and capacity, copied: read on every message.
     ring: Ring<T>,
-    /// Our own `tail`: no need to load what only we write.
-    tail: usize,
+    /// Our own `tail`, with its slot: no need to load what only we write.
+    tail: Cursor,
     /// The consumer's `head` as last seen; refreshed only when the ring looks full.
     head: usize,
     _storage: PhantomData<&'a ()>,
@@ -45,7 +45,7 @@ impl<'a, T> Producer<'a, T> {
             core,
             // SAFETY: the core is alive (the caller made it for this handle).
             ring: unsafe { core.as_ref() }.ring,
-            tail: 0,
+            tail: Cursor::default(),
             head: 0,
             _storage: PhantomData,
             _owns: PhantomData,
@@ -62,12 +62,12 @@ impl<'a, T> Producer<'a, T> {
     /// `want` looked free.
     #[inline]
     fn free_for(&mut self, want: usize) -> usize {
-        let free = self.ring.capacity - self.ring.distance(self.head, self.tail);
+        let free = self.ring.capacity - self.ring.distance(self.head, self.tail.count);
         if free >= want {
             return free;
         }
         self.head = self.core().head.load(Ordering::Acquire);
-        self.ring.capacity - self.ring.distance(self.head, self.tail)
+        self.ring.capacity - self.ring.distance(self.head, self.tail.count)
     }
 
     /// Free slots, refreshing the consumer's position only if none looked free.
@@ -78,10 +78,10 @@ impl<'a, T> Producer<'a, T> {
 
     /// Publishes everything written up to `tail` and wakes the consumer.
     #[inline]
-    fn publish(&mut self, tail: usize) {
+    fn publish(&mut self, tail: Cursor) {
         self.tail = tail;
         let core = self.core();
-        core.tail.store(tail, Ordering::Release);
+        core.tail.store(tail.count, Ordering::Release);
         // The consumer re-checks after `fence::heavy` when it registers.
         crate::wait::fence::light();
         core.rx_wait.wake_fenced();
@@ -259,7 +259,7 @@ impl<'a, T> Producer<'a, T> {
     /// Items in the ring now (a snapshot).
     pub fn len(&self) -> usize {
         let head = self.core().head.load(Ordering::Acquire);
-        self.ring.distance(head, self.tail)
+        self.ring.distance(head, self.tail.count)
     }
 
     /// Whether the ring is empty now (a snapshot).
@@ -312,7 +312,7 @@ impl<'a, T> Producer<'a, T> {
 impl<T> Drop for Producer<'_, T> {
     fn drop(&mut self) {
         // SAFETY: this handle is alive until here and not used afterwards.
-        unsafe { Core::drop_handle(self.core, TX_CLOSED) };
+        unsafe { Core::drop_handle(self.core, TX_CLOSED, self.tail) };
     }
 }
 
@@ -376,7 +376,7 @@ impl<T> fmt::Debug for Push<'_, '_, T> {
 /// published together when the chunk drops.
 pub struct WriteChunk<'p, 'a, T> {
     producer: &'p mut Producer<'a, T>,
-    start: usize,
+    start: Cursor,
     reserved: usize,
     written: usize,
 }

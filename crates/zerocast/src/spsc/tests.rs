@@ -161,3 +161,37 @@ fn cross_thread_blocking_keeps_order() {
     t.join().unwrap();
     assert_eq!(got, (0..n).collect::<Vec<_>>());
 }
+
+#[test]
+fn items_left_after_wrapping_are_dropped_by_whichever_handle_goes_last() {
+    // A capacity of 3 with the positions wrapped across the ring's end: the
+    // last handle finds the slot of `head` from its own position (the
+    // producer's is `tail`, some slots further on).
+    for producer_last in [false, true] {
+        for wrapped in 0..3 {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (mut tx, mut rx) = channel::<Counted>(3);
+            for _ in 0..(3 * 4 + wrapped) {
+                assert!(tx.try_push(Counted(drops.clone())).is_ok());
+                drop(rx.try_pop().unwrap());
+            }
+            for _ in 0..2 {
+                assert!(tx.try_push(Counted(drops.clone())).is_ok());
+            }
+            let popped = 3 * 4 + wrapped;
+            assert_eq!(drops.load(Ordering::SeqCst), popped);
+            if producer_last {
+                drop(rx);
+                drop(tx);
+            } else {
+                drop(tx);
+                drop(rx);
+            }
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                popped + 2,
+                "the two left, once each (producer last: {producer_last})"
+            );
+        }
+    }
+}
