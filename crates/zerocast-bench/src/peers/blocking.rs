@@ -33,6 +33,32 @@ pub(crate) fn backoff(spins: &mut u32) {
     }
 }
 
+/// Sends `value` through `push`, which hands it back while the channel is
+/// full, backing off between tries: the send of every ring here without a
+/// blocking form.
+fn spin_send<V>(mut value: V, mut push: impl FnMut(V) -> Result<(), V>) {
+    let mut spins = 0;
+    while let Err(v) = push(value) {
+        value = v;
+        backoff(&mut spins);
+    }
+}
+
+/// Takes `n` items through `pop` (`None` while empty), backing off between
+/// tries: the receive of every ring here without a blocking form.
+fn spin_recv_n<V>(n: u64, mut pop: impl FnMut() -> Option<V>, mut sink: impl FnMut(V)) {
+    for _ in 0..n {
+        let mut spins = 0;
+        let value = loop {
+            match pop() {
+                Some(v) => break v,
+                None => backoff(&mut spins),
+            }
+        };
+        sink(value);
+    }
+}
+
 /// An adapter for a peer whose bounded channel blocks on both sides:
 /// `send(v) -> Result` and `recv() -> Result`, constructed by `$make(capacity)`.
 macro_rules! blocking_peer {
@@ -103,26 +129,11 @@ impl<T: Payload> Blocking<T> for Rtrb {
     fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
         rtrb::RingBuffer::new(capacity)
     }
-    fn send(tx: &mut Self::Tx, mut value: T) {
-        let mut spins = 0;
-        while let Err(rtrb::PushError::Full(v)) = tx.push(value) {
-            value = v;
-            backoff(&mut spins);
-        }
+    fn send(tx: &mut Self::Tx, value: T) {
+        spin_send(value, |v| tx.push(v).map_err(|rtrb::PushError::Full(v)| v));
     }
-    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
-        for _ in 0..n {
-            let mut spins = 0;
-            loop {
-                match rx.pop() {
-                    Ok(v) => {
-                        sink(v);
-                        break;
-                    }
-                    Err(_) => backoff(&mut spins),
-                }
-            }
-        }
+    fn recv_n(rx: &mut Self::Rx, n: u64, sink: impl FnMut(T)) {
+        spin_recv_n(n, || rx.pop().ok(), sink);
     }
 }
 
@@ -260,32 +271,19 @@ impl<T: Payload> Blocking<T> for ZerocastTry {
     fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
         <Zerocast as Blocking<T>>::channel(capacity)
     }
-    fn send(tx: &mut Self::Tx, mut value: T) {
-        let mut spins = 0;
-        loop {
-            match tx.try_push(value) {
-                Ok(()) => return,
-                Err(zerocast::TrySendError::Full(v)) => {
-                    value = v;
-                    backoff(&mut spins);
-                }
-                Err(zerocast::TrySendError::Closed(_)) => panic!("receiver alive"),
-            }
-        }
+    fn send(tx: &mut Self::Tx, value: T) {
+        spin_send(value, |v| match tx.try_push(v) {
+            Ok(()) => Ok(()),
+            Err(zerocast::TrySendError::Full(v)) => Err(v),
+            Err(zerocast::TrySendError::Closed(_)) => panic!("receiver alive"),
+        });
     }
-    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
-        for _ in 0..n {
-            let mut spins = 0;
-            loop {
-                match rx.try_pop() {
-                    Ok(v) => {
-                        sink(v);
-                        break;
-                    }
-                    Err(zerocast::TryRecvError::Empty) => backoff(&mut spins),
-                    Err(e) => panic!("sender alive: {e:?}"),
-                }
-            }
-        }
+    fn recv_n(rx: &mut Self::Rx, n: u64, sink: impl FnMut(T)) {
+        let pop = || match rx.try_pop() {
+            Ok(v) => Some(v),
+            Err(zerocast::TryRecvError::Empty) => None,
+            Err(e) => panic!("sender alive: {e:?}"),
+        };
+        spin_recv_n(n, pop, sink);
     }
 }

@@ -44,7 +44,7 @@ impl<T> Copy for Ring<T> {}
 
 /// A handle's position: its free-running count and the slot that count
 /// maps to (`slot < capacity`), stepped together.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Cursor {
     pub(crate) count: usize,
     pub(crate) slot: usize,
@@ -99,7 +99,9 @@ impl<T> Ring<T> {
         debug_assert!(at.slot < self.capacity);
         // SAFETY: `slots` points at `capacity` slots that live as long as the
         // core (heap box or borrowed storage), and a cursor's slot index is
-        // below `capacity` (it starts at 0 and `next` / `advance` keep it so).
+        // below `capacity`: it starts at 0, `next` wraps it, `back` and
+        // `advance` take at most `capacity` steps (every caller of `advance`
+        // passes a count bounded by free or ready slots, at most `capacity`).
         unsafe { &*self.slots.add(at.slot) }
     }
 }
