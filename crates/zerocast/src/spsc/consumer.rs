@@ -120,16 +120,23 @@ impl<'a, T> Consumer<'a, T> {
                 TryRecvError::Empty
             });
         }
+        Ok(self.take())
+    }
+
+    /// Takes the item at `head`; the caller has seen `available() > 0`.
+    #[inline(always)]
+    fn take(&mut self) -> T {
         let head = self.head;
-        // SAFETY: `head != tail` after an Acquire load of `tail`, so the slot
-        // holds an item the producer published; moving on below releases it.
+        // SAFETY: `head != tail` after an Acquire load of `tail` (the caller
+        // saw an item ready), so the slot holds an item the producer
+        // published; moving on below releases it.
         let value = self
             .ring
             .slot(head)
             .with(|p| unsafe { (*p).assume_init_read() });
         let next = self.ring.next(head);
         self.release(next);
-        Ok(value)
+        value
     }
 
     /// Polls for an item: `Ready(Ok(item))`, `Ready(Err(Closed))` when the
@@ -138,11 +145,21 @@ impl<'a, T> Consumer<'a, T> {
     ///
     /// [`try_pop`](Self::try_pop) may be called between `Pending` polls
     /// without losing the wake-up.
+    #[inline]
     pub fn poll_pop(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>> {
-        match self.try_pop() {
-            Ok(v) => return Poll::Ready(Ok(v)),
-            Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Poll::Ready(Err(Closed)),
-            Err(TryRecvError::Empty) => {}
+        // The common case inlined: an item ready, one check.
+        if self.available() > 0 {
+            return Poll::Ready(Ok(self.take()));
+        }
+        self.poll_pop_slow(cx)
+    }
+
+    /// [`poll_pop`](Self::poll_pop) when the ring looked empty: closed, or
+    /// register and check again.
+    #[inline(never)]
+    fn poll_pop_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>> {
+        if self.drained_and_closed() {
+            return Poll::Ready(Err(Closed));
         }
         // SAFETY: only the one consumer registers on `rx_wait`, through
         // `&mut self`.

@@ -233,9 +233,19 @@ impl WakerSet {
     pub(crate) fn wake_all_fenced(&self) {
         for chunk in self.chunks() {
             if chunk.registered.load(Ordering::Relaxed) != 0 {
-                Self::wake_chunk(chunk);
+                Self::wake_chunk_out_of_line(chunk);
             }
         }
+    }
+
+    /// [`wake_chunk`](Self::wake_chunk), kept out of the caller: a publisher
+    /// inlines its check for waiters, not the wake-ups (with them inlined,
+    /// `multicast`'s `try_publish` was too large to inline, and its position
+    /// went through memory on every message).
+    #[cold]
+    #[inline(never)]
+    fn wake_chunk_out_of_line(chunk: &Chunk) {
+        Self::wake_chunk(chunk);
     }
 
     /// Wakes every registered subscriber once and clears their registrations.
