@@ -8,7 +8,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use zerocast_alloc::GuardedAlloc;
 use zerocast_bench::gate::{self, Verdict};
-use zerocast_bench::harness::{run_scenario, Plan};
+use zerocast_bench::harness::{run_scenario, Kind, Plan, FLOOR};
 use zerocast_bench::report::{self, Report};
 use zerocast_bench::{charts, env, scenarios};
 
@@ -82,9 +82,11 @@ fn main() -> ExitCode {
     }
     if !args.only.is_empty() {
         for s in &mut all {
+            // A latency scenario's ratios are to its floor: keep it.
+            let keep_floor = s.kind == Kind::Latency;
             s.contenders.retain(|c| {
                 args.only.iter().any(|o| o == c.implementation)
-                    || c.implementation == zerocast_bench::harness::FLOOR
+                    || (keep_floor && c.implementation == FLOOR)
             });
         }
         all.retain(|s| s.contenders.iter().any(|c| c.run.is_ok()));

@@ -6,9 +6,10 @@ pub mod blocking;
 pub mod fanout;
 pub mod records;
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 /// A message type of the scenarios: built from a sequence number, and read back
 /// to a key so that every run checks nothing was lost, duplicated or reordered.
@@ -115,6 +116,45 @@ impl Future for YieldNow {
         self.0 = true;
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+/// One waiting task of the runtime floors (one thread, no atomics): its
+/// waker, kept across wake-ups, and whether it waits.
+#[derive(Default)]
+pub struct FloorWaker {
+    waker: Cell<Option<Waker>>,
+    waiting: Cell<bool>,
+}
+
+impl FloorWaker {
+    /// Records that `cx`'s task waits (cloning its waker only when it changed).
+    pub fn register(&self, cx: &Context<'_>) {
+        let stored = self.waker.take();
+        self.waker.set(match stored {
+            Some(w) if w.will_wake(cx.waker()) => Some(w),
+            _ => Some(cx.waker().clone()),
+        });
+        self.waiting.set(true);
+    }
+
+    /// Wakes the task if it waits.
+    pub fn wake(&self) {
+        if self.waiting.replace(false) {
+            let waker = self.waker.take();
+            if let Some(w) = &waker {
+                w.wake_by_ref();
+            }
+            self.waker.set(waker);
+        }
+    }
+}
+
+impl std::fmt::Debug for FloorWaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FloorWaker")
+            .field("waiting", &self.waiting.get())
+            .finish_non_exhaustive()
     }
 }
 

@@ -5,9 +5,9 @@ use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
-use std::task::{Poll, Waker};
+use std::task::Poll;
 
-use super::Payload;
+use super::{FloorWaker, Payload};
 
 /// A record buffer used from futures on one runtime. The receivers' futures
 /// run between the sender's sends; a scenario keeps the sender from lapping
@@ -211,19 +211,17 @@ impl<T: Payload> Records<T> for TokioNotifySlot {
 #[derive(Debug)]
 pub struct RuntimeFloor;
 
-/// The slot of [`RuntimeFloor`]: the latest value, the receiver's waker
-/// (kept across wake-ups) and whether it waits.
+/// The slot of [`RuntimeFloor`]: the latest value and the receiver.
 #[derive(Default)]
 pub struct FloorSlot<T> {
     value: Cell<Option<T>>,
-    waker: Cell<Option<Waker>>,
-    waiting: Cell<bool>,
+    receiver: FloorWaker,
 }
 
 impl<T> std::fmt::Debug for FloorSlot<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FloorSlot")
-            .field("waiting", &self.waiting.get())
+            .field("receiver", &self.receiver)
             .finish_non_exhaustive()
     }
 }
@@ -239,24 +237,13 @@ impl<T: Payload> Records<T> for RuntimeFloor {
     }
     fn send(tx: &mut Self::Tx, value: T) {
         tx.value.set(Some(value));
-        if tx.waiting.replace(false) {
-            let waker = tx.waker.take();
-            if let Some(w) = &waker {
-                w.wake_by_ref();
-            }
-            tx.waker.set(waker);
-        }
+        tx.receiver.wake();
     }
     async fn recv(rx: &mut Self::Rx) -> T {
         std::future::poll_fn(|cx| match rx.value.take() {
             Some(v) => Poll::Ready(v),
             None => {
-                let stored = rx.waker.take();
-                rx.waker.set(match stored {
-                    Some(w) if w.will_wake(cx.waker()) => Some(w),
-                    _ => Some(cx.waker().clone()),
-                });
-                rx.waiting.set(true);
+                rx.receiver.register(cx);
                 Poll::Pending
             }
         })

@@ -175,6 +175,7 @@ fn asynchronous<P: Payload>() -> Scenario {
         quick: THROUGHPUT.0,
         full: THROUGHPUT.1,
         contenders: vec![
+            awaited::<P, asynchronous::RuntimeFloor>(),
             awaited::<P, asynchronous::Zerocast>(),
             awaited::<P, asynchronous::Kanal>(),
             awaited::<P, asynchronous::TokioMpsc>(),
