@@ -117,11 +117,14 @@ pub struct SlabPool {
     /// Free pages, a ring taken at `head` and refilled at `tail` (first in,
     /// first out: a take does not wait on the return just before it). Its
     /// length is `pages` rounded up to a power of two, so the counts run free
-    /// (wrapping) and `count & mask` is the position; it never holds more
-    /// than `pages` entries: `tail - head <= pages`.
+    /// and `count & mask` is the position; it never holds more than `pages`
+    /// entries: `tail - head <= pages`. The counts are 64-bit on every
+    /// target (they never wrap) and double as the allocation and return
+    /// counters: `head` pages were taken, `tail - pages` came back (two
+    /// fewer increments per page lent than separate counters).
     free: Box<[Cell<u32>]>,
-    head: Cell<usize>,
-    tail: Cell<usize>,
+    head: Cell<u64>,
+    tail: Cell<u64>,
     /// Each page's generation, odd while the page is out: a ticket is valid
     /// for its page's current generation while that is odd.
     generation: Box<[Cell<u32>]>,
@@ -131,8 +134,6 @@ pub struct SlabPool {
 /// The owner's counters (see [`SlabStats`]).
 #[derive(Default)]
 struct Counters {
-    allocations: Cell<u64>,
-    returns: Cell<u64>,
     exhausted: Cell<u64>,
     rejected: Cell<u64>,
     heap_fallbacks: Cell<u64>,
@@ -191,7 +192,7 @@ impl SlabPool {
             // Handed out in page order at first.
             free: (0..ring).map(|i| Cell::new(i as u32)).collect(),
             head: Cell::new(0),
-            tail: Cell::new(pages),
+            tail: Cell::new(pages as u64),
             generation: (0..pages).map(|_| Cell::new(0)).collect(),
             counters: Counters::default(),
         })
@@ -225,9 +226,9 @@ impl SlabPool {
             bump(&self.counters.exhausted);
             return Err(SlabError::Exhausted);
         }
-        self.head.set(head.wrapping_add(1));
+        self.head.set(head + 1);
         // SAFETY: `head & mask` is `< free.len()`.
-        let page = unsafe { self.free.get_unchecked(head & self.mask()) }.get();
+        let page = unsafe { self.free.get_unchecked(self.position(head)) }.get();
         // SAFETY: pages on the free list are `< pages`, the length of
         // `generation`.
         let generation = unsafe { self.generation.get_unchecked(page as usize) };
@@ -236,7 +237,6 @@ impl SlabPool {
             "a free page's generation is even"
         );
         generation.set(generation.get().wrapping_add(1));
-        bump(&self.counters.allocations);
         // SAFETY: `page < pages` and `len <= page_size`, so the page's first
         // `len` bytes lie inside the `pages * page_size` bytes of the pool.
         let data = unsafe {
@@ -292,18 +292,18 @@ impl SlabPool {
         debug_assert!(generation.get() % 2 == 1, "an out page's generation is odd");
         generation.set(generation.get().wrapping_add(1));
         let tail = self.tail.get();
-        debug_assert!(tail.wrapping_sub(self.head.get()) < self.pages());
+        debug_assert!(self.available() < self.pages());
         // SAFETY: `tail & mask` is `< free.len()`; the page was out, so the
         // ring holds fewer than `pages` entries and this one overwrites none.
-        unsafe { self.free.get_unchecked(tail & self.mask()) }.set(page);
-        self.tail.set(tail.wrapping_add(1));
-        bump(&self.counters.returns);
+        unsafe { self.free.get_unchecked(self.position(tail)) }.set(page);
+        self.tail.set(tail + 1);
     }
 
-    /// `free.len() - 1`: the ring position of a count is `count & mask`.
+    /// The ring position of a count: `count & (free.len() - 1)` (the length
+    /// is a power of two).
     #[inline]
-    fn mask(&self) -> usize {
-        self.free.len() - 1
+    fn position(&self, count: u64) -> usize {
+        count as usize & (self.free.len() - 1)
     }
 
     /// How many pages the pool has.
@@ -323,7 +323,7 @@ impl SlabPool {
 
     /// Free pages now (returned pages count once drained).
     pub fn available(&self) -> usize {
-        self.tail.get().wrapping_sub(self.head.get())
+        (self.tail.get() - self.head.get()) as usize
     }
 
     /// Pages out on tickets, or returned and not yet drained.
@@ -340,8 +340,8 @@ impl SlabPool {
     pub fn stats(&self) -> SlabStats {
         let c = &self.counters;
         SlabStats {
-            allocations: c.allocations.get(),
-            returns: c.returns.get(),
+            allocations: self.head.get(),
+            returns: self.tail.get() - self.pages() as u64,
             exhausted: c.exhausted.get(),
             rejected: c.rejected.get(),
             lost: self.shared.lost.load(Ordering::Relaxed) as u64,
