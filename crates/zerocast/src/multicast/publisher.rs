@@ -70,16 +70,33 @@ impl<T> Publisher<T> {
     /// ```
     #[inline]
     pub fn try_publish(&mut self, value: T) -> Result<(), TrySendError<T>> {
-        if self.refresh_live() == 0 {
-            return Err(TrySendError::Closed(value));
+        if self.can_publish() {
+            self.write(value);
+            return Ok(());
         }
-        if !self.has_room() {
-            return Err(TrySendError::Full(value));
-        }
+        Err(if self.live == 0 {
+            TrySendError::Closed(value)
+        } else {
+            TrySendError::Full(value)
+        })
+    }
+
+    /// Whether [`try_publish`](Self::try_publish) would take a value now: a
+    /// subscriber is counted and the next slot is free.
+    #[inline(always)]
+    fn can_publish(&mut self) -> bool {
+        self.refresh_live() != 0 && self.has_room()
+    }
+
+    /// Writes `value` at `tail` for every counted subscriber and wakes the
+    /// waiting ones; the caller has seen a subscriber and room.
+    #[inline(always)]
+    fn write(&mut self, value: T) {
         let pos = self.tail;
         let i = self.shared.index(pos);
-        // SAFETY: the slot is FREE (Acquire above): its last reader dropped
-        // its value and no one touches it until the publish below.
+        // SAFETY: the slot is FREE (the caller's Acquire load in
+        // `has_room`): its last reader dropped its value and no one touches
+        // it until the publish below.
         self.shared.slots[i].with_mut(|p| unsafe { (*p).write(value) });
         self.shared.remaining[i].store(self.live, Ordering::Relaxed);
         self.tail = (pos + 1) & POS_MASK;
@@ -88,7 +105,6 @@ impl<T> Publisher<T> {
         // Subscribers re-check after `fence::heavy` when they register.
         crate::wait::fence::light();
         self.shared.readers.wake_all_fenced();
-        Ok(())
     }
 
     /// The subscribers counted, after settling any that left: one load
@@ -245,6 +261,15 @@ impl<T> Future for Publish<'_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        // The common case first, the value going from the future straight
+        // into the slot (one copy, not two).
+        if this.publisher.can_publish() {
+            let Some(value) = this.value.take() else {
+                panic!("Publish polled after completion");
+            };
+            this.publisher.write(value);
+            return Poll::Ready(Ok(()));
+        }
         let Some(value) = this.value.take() else {
             panic!("Publish polled after completion");
         };

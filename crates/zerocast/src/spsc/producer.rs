@@ -107,22 +107,37 @@ impl<'a, T> Producer<'a, T> {
     /// ```
     #[inline]
     pub fn try_push(&mut self, value: T) -> Result<(), TrySendError<T>> {
-        if self.core().is_closed(RX_CLOSED) {
-            return Err(TrySendError::Closed(value));
+        if self.can_push() {
+            self.write(value);
+            return Ok(());
         }
-        if self.free() == 0 {
-            return Err(TrySendError::Full(value));
-        }
+        Err(if self.core().is_closed(RX_CLOSED) {
+            TrySendError::Closed(value)
+        } else {
+            TrySendError::Full(value)
+        })
+    }
+
+    /// Whether [`try_push`](Self::try_push) would take a value now: the
+    /// consumer is there and a slot is free.
+    #[inline(always)]
+    fn can_push(&mut self) -> bool {
+        !self.core().is_closed(RX_CLOSED) && self.free() > 0
+    }
+
+    /// Writes `value` at `tail` and publishes it; the caller has seen
+    /// `free() > 0`.
+    #[inline(always)]
+    fn write(&mut self, value: T) {
         let tail = self.tail;
         // SAFETY: the slot at `tail` is free (the consumer has released it:
-        // `free() > 0` after an Acquire load of `head`) and only the producer
-        // writes free slots.
+        // the caller saw `free() > 0` after an Acquire load of `head`) and
+        // only the producer writes free slots.
         self.ring
             .slot(tail)
             .with_mut(|p| unsafe { (*p).write(value) });
         let next = self.ring.next(tail);
         self.publish(next);
-        Ok(())
     }
 
     /// Polls for room: `Ready(Ok(()))` when [`try_push`](Self::try_push) will
@@ -340,10 +355,19 @@ impl<T> Future for Push<'_, '_, T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        // The common case first: room, and one check of each condition. The
+        // value goes from the future straight into the slot (taken only
+        // once there is room: one copy, not two).
+        if this.producer.can_push() {
+            let Some(value) = this.value.take() else {
+                panic!("Push polled after completion");
+            };
+            this.producer.write(value);
+            return Poll::Ready(Ok(()));
+        }
         let Some(value) = this.value.take() else {
             panic!("Push polled after completion");
         };
-        // The common case first: room, and one check of each condition.
         let value = match this.producer.try_push(value) {
             Ok(()) => return Poll::Ready(Ok(())),
             Err(TrySendError::Closed(v)) => return Poll::Ready(Err(SendError(v))),
