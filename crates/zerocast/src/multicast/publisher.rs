@@ -71,7 +71,8 @@ impl<T> Publisher<T> {
     #[inline]
     pub fn try_publish(&mut self, value: T) -> Result<(), TrySendError<T>> {
         if self.can_publish() {
-            self.write(value);
+            // SAFETY: `can_publish` saw the next slot free.
+            unsafe { self.write(value) };
             return Ok(());
         }
         Err(if self.live == 0 {
@@ -89,9 +90,14 @@ impl<T> Publisher<T> {
     }
 
     /// Writes `value` at `tail` for every counted subscriber and wakes the
-    /// waiting ones; the caller has seen a subscriber and room.
+    /// waiting ones.
+    ///
+    /// # Safety
+    ///
+    /// The caller has seen the slot at `tail` free (as
+    /// [`can_publish`](Self::can_publish) does) since the last write.
     #[inline(always)]
-    fn write(&mut self, value: T) {
+    unsafe fn write(&mut self, value: T) {
         let pos = self.tail;
         let i = self.shared.index(pos);
         // SAFETY: the slot is FREE (the caller's Acquire load in
@@ -256,6 +262,13 @@ pub struct Publish<'p, T> {
 
 impl<T> Unpin for Publish<'_, T> {}
 
+impl<T> Publish<'_, T> {
+    /// The value to publish, taken out of the future.
+    fn take_value(&mut self) -> T {
+        self.value.take().expect("Publish polled after completion")
+    }
+}
+
 impl<T> Future for Publish<'_, T> {
     type Output = Result<(), SendError<T>>;
 
@@ -264,15 +277,12 @@ impl<T> Future for Publish<'_, T> {
         // The common case first, the value going from the future straight
         // into the slot (one copy, not two).
         if this.publisher.can_publish() {
-            let Some(value) = this.value.take() else {
-                panic!("Publish polled after completion");
-            };
-            this.publisher.write(value);
+            let value = this.take_value();
+            // SAFETY: `can_publish` saw the next slot free.
+            unsafe { this.publisher.write(value) };
             return Poll::Ready(Ok(()));
         }
-        let Some(value) = this.value.take() else {
-            panic!("Publish polled after completion");
-        };
+        let value = this.take_value();
         match this.publisher.poll_ready(cx) {
             Poll::Pending => {
                 this.value = Some(value);

@@ -120,12 +120,17 @@ impl<'a, T> Consumer<'a, T> {
                 TryRecvError::Empty
             });
         }
-        Ok(self.take())
+        // SAFETY: `available() > 0` above.
+        Ok(unsafe { self.take() })
     }
 
-    /// Takes the item at `head`; the caller has seen `available() > 0`.
+    /// Takes the item at `head`.
+    ///
+    /// # Safety
+    ///
+    /// The caller has seen `available() > 0` since the last take.
     #[inline(always)]
-    fn take(&mut self) -> T {
+    unsafe fn take(&mut self) -> T {
         let head = self.head;
         // SAFETY: `head != tail` after an Acquire load of `tail` (the caller
         // saw an item ready), so the slot holds an item the producer
@@ -149,7 +154,8 @@ impl<'a, T> Consumer<'a, T> {
     pub fn poll_pop(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>> {
         // The common case inlined: an item ready, one check.
         if self.available() > 0 {
-            return Poll::Ready(Ok(self.take()));
+            // SAFETY: an item is ready.
+            return Poll::Ready(Ok(unsafe { self.take() }));
         }
         self.poll_pop_slow(cx)
     }

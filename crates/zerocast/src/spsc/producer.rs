@@ -108,7 +108,8 @@ impl<'a, T> Producer<'a, T> {
     #[inline]
     pub fn try_push(&mut self, value: T) -> Result<(), TrySendError<T>> {
         if self.can_push() {
-            self.write(value);
+            // SAFETY: `can_push` saw a free slot.
+            unsafe { self.write(value) };
             return Ok(());
         }
         Err(if self.core().is_closed(RX_CLOSED) {
@@ -125,10 +126,14 @@ impl<'a, T> Producer<'a, T> {
         !self.core().is_closed(RX_CLOSED) && self.free() > 0
     }
 
-    /// Writes `value` at `tail` and publishes it; the caller has seen
-    /// `free() > 0`.
+    /// Writes `value` at `tail` and publishes it.
+    ///
+    /// # Safety
+    ///
+    /// The caller has seen `free() > 0` (as [`can_push`](Self::can_push)
+    /// does) since the last write.
     #[inline(always)]
-    fn write(&mut self, value: T) {
+    unsafe fn write(&mut self, value: T) {
         let tail = self.tail;
         // SAFETY: the slot at `tail` is free (the consumer has released it:
         // the caller saw `free() > 0` after an Acquire load of `head`) and
@@ -350,6 +355,13 @@ pub struct Push<'p, 'a, T> {
 
 impl<T> Unpin for Push<'_, '_, T> {}
 
+impl<T> Push<'_, '_, T> {
+    /// The value to send, taken out of the future.
+    fn take_value(&mut self) -> T {
+        self.value.take().expect("Push polled after completion")
+    }
+}
+
 impl<T> Future for Push<'_, '_, T> {
     type Output = Result<(), SendError<T>>;
 
@@ -359,15 +371,12 @@ impl<T> Future for Push<'_, '_, T> {
         // value goes from the future straight into the slot (taken only
         // once there is room: one copy, not two).
         if this.producer.can_push() {
-            let Some(value) = this.value.take() else {
-                panic!("Push polled after completion");
-            };
-            this.producer.write(value);
+            let value = this.take_value();
+            // SAFETY: `can_push` saw a free slot.
+            unsafe { this.producer.write(value) };
             return Poll::Ready(Ok(()));
         }
-        let Some(value) = this.value.take() else {
-            panic!("Push polled after completion");
-        };
+        let value = this.take_value();
         let value = match this.producer.try_push(value) {
             Ok(()) => return Poll::Ready(Ok(())),
             Err(TrySendError::Closed(v)) => return Poll::Ready(Err(SendError(v))),
