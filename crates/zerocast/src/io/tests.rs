@@ -197,6 +197,33 @@ fn writers_pack_frames_and_the_flusher_writes_them_in_order() {
 }
 
 #[test]
+fn a_reservation_dropped_by_a_panic_is_discarded_not_sent() {
+    // One buffer: the second frame is reserved over the first one's bytes.
+    let pool = BufferPool::builder(8, 1).cache(1).build();
+    let (mut flusher, queue) = WriteFlusher::new(1, 4);
+    let mut writer = queue.writer(&pool.register()).unwrap();
+    writer
+        .try_reserve_frame(4)
+        .unwrap()
+        .copy_from_slice(b"SECR");
+    writer.try_flush().unwrap();
+    let mut out = Vec::new();
+    flusher.try_write_to(&mut out).unwrap();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut frame = writer.try_reserve_frame(4).unwrap();
+        frame[..2].copy_from_slice(b"ok");
+        panic!("a panic while the frame is half written");
+    }));
+    assert!(panicked.is_err());
+    // Committed, it would have sent "okCR": the rest left from the last frame.
+    assert_eq!(writer.unflushed(), 0, "the half-written frame is discarded");
+    writer.try_reserve_frame(2).unwrap().copy_from_slice(b"hi");
+    writer.try_flush().unwrap();
+    flusher.try_write_to(&mut out).unwrap();
+    assert_eq!(out, wire(&[b"SECR", b"hi"]));
+}
+
+#[test]
 fn a_full_ring_is_backlog_and_loses_nothing() {
     let pool = BufferPool::new(8, 8);
     let (mut flusher, queue) = WriteFlusher::new(1, 1);

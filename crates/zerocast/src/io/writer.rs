@@ -113,6 +113,10 @@ pub struct Writer {
 /// Space reserved by a [`Writer`]: dereferences to the message's bytes.
 /// Committed when dropped (or by [`commit`](Self::commit), which also
 /// returns it as a [`Packet`]); [`discard`](Self::discard) gives it up.
+///
+/// A reservation dropped while its thread panics is discarded, not
+/// committed (feature `std`): a message cut short by a panic is never sent,
+/// nor are the bytes left in the buffer from its last use.
 pub struct WriteBuf<'a> {
     writer: &'a mut Writer,
     /// The reservation's first byte (its header's, for a frame).
@@ -592,15 +596,28 @@ impl WriteBuf<'_> {
 /// does nothing. (No reservation is that long: it would exceed a buffer.)
 const DONE: usize = usize::MAX;
 
-/// Commits unless the reservation was committed or discarded.
+/// Commits unless the reservation was committed or discarded — or is being
+/// dropped by a panic, which discards it.
 impl Drop for WriteBuf<'_> {
     #[inline]
     fn drop(&mut self) {
-        if self.len != DONE {
+        if self.len != DONE && !unwinding() {
             // SAFETY: as in `commit`.
             unsafe { self.writer.commit(self.header, self.len, false) };
         }
     }
+}
+
+/// Whether this thread is unwinding from a panic (with `std`; without it,
+/// never): a reservation dropped then may be only partly written, the rest
+/// of its bytes left from the buffer's last use — perhaps another stream's
+/// message — so it is discarded, never sent.
+#[inline]
+fn unwinding() -> bool {
+    #[cfg(feature = "std")]
+    return std::thread::panicking();
+    #[cfg(not(feature = "std"))]
+    return false;
 }
 
 impl Deref for WriteBuf<'_> {
