@@ -69,11 +69,29 @@ impl SlotLock {
         }
     }
 
+    /// Takes the write lock, waiting for readers to leave, and releases it
+    /// when the guard drops — on every way out, a panic included.
+    #[inline]
+    pub(crate) fn write_guard(&self) -> WriteGuard<'_> {
+        self.write();
+        WriteGuard(self)
+    }
+
     /// Releases the write lock.
     #[inline]
     pub(crate) fn unlock_write(&self) {
         // Readers never change the word while WRITER is set, so it is exactly
         // WRITER here. Release: publishes the new value to the next reader.
         self.0.store(0, Ordering::Release);
+    }
+}
+
+/// A held write lock, released on drop (see [`SlotLock::write_guard`]).
+pub(crate) struct WriteGuard<'a>(&'a SlotLock);
+
+impl Drop for WriteGuard<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.0.unlock_write();
     }
 }

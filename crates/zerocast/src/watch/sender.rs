@@ -72,6 +72,13 @@ impl<T> Sender<T> {
     ///
     /// Waits for outstanding [`Ref`](super::Ref)s of the current value.
     ///
+    /// # Panics
+    ///
+    /// When `modify` panics, after letting go of the value: the edits made
+    /// before the panic stay and [`borrow`](super::Receiver::borrow) shows
+    /// them, but no new version is published and no receiver is woken (as
+    /// in tokio's watch).
+    ///
     /// # Examples
     ///
     /// ```
@@ -83,7 +90,8 @@ impl<T> Sender<T> {
         let shared = &*self.shared;
         let state = shared.current.load(Ordering::Relaxed);
         let slot = &shared.slots[slot_of(state)];
-        slot.lock.write();
+        // Released even if `modify` panics: readers must never wait on it.
+        let held = slot.lock.write_guard();
         // SAFETY: write lock held; the current slot always holds a value.
         unsafe {
             slot.value.with_mut(|v| {
@@ -100,7 +108,7 @@ impl<T> Sender<T> {
             pack(version_of(state).wrapping_add(1), slot_of(state)),
             Ordering::Release,
         );
-        slot.lock.unlock_write();
+        drop(held);
         shared.handles.wake_all();
     }
 

@@ -57,6 +57,28 @@ fn send_replace_returns_the_previous_value_and_send_modify_edits_in_place() {
 }
 
 #[test]
+fn a_panicking_send_modify_lets_go_of_the_value() {
+    let (mut tx, mut rx) = channel(vec![1]);
+    rx.borrow_and_update();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tx.send_modify(|v| {
+            v.push(2);
+            panic!("a panic halfway through the edit");
+        });
+    }));
+    assert!(panicked.is_err());
+    // The edits made before the panic stay (as in tokio's watch); no new
+    // version is published. Before the fix, this borrow spun for ever on the
+    // write lock the panic left held.
+    assert_eq!(*rx.borrow(), [1, 2]);
+    assert_eq!(rx.has_changed(), Ok(false));
+    tx.send_modify(|v| v.push(3));
+    assert_eq!(*rx.borrow_and_update(), [1, 2, 3]);
+    tx.send(vec![4]).unwrap();
+    assert_eq!(*rx.borrow(), [4]);
+}
+
+#[test]
 fn the_sender_keeps_sending_while_a_reader_holds_an_old_value() {
     let (mut tx, rx) = channel(0u32);
     let held = rx.borrow();
