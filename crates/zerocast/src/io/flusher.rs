@@ -240,7 +240,8 @@ impl WriteFlusher {
     /// # Errors
     ///
     /// The sink's error; the batch being written is dropped with it (its
-    /// bytes may be partly written).
+    /// bytes may be partly written) — as it is when the sink panics: no
+    /// segment is ever written twice.
     ///
     /// # Examples
     ///
@@ -254,9 +255,8 @@ impl WriteFlusher {
     ) -> std::io::Result<usize> {
         let mut bytes = 0;
         while self.fill_batch() > 0 {
-            let result = write_batch(sink, &self.batch);
-            self.batch.clear();
-            bytes += result?;
+            let batch = Written(&mut self.batch);
+            bytes += write_batch(sink, batch.0)?;
         }
         Ok(bytes)
     }
@@ -340,6 +340,19 @@ fn io_slices<'a>(batch: &'a [SendPacket], slices: &mut [std::io::IoSlice<'a>]) -
     bytes
 }
 
+/// A batch being written, emptied when this drops: its segments are
+/// released once the write ends, however it ends — done, failed, panicked,
+/// or (for `write_to_tokio`) cancelled — so none is ever written twice.
+#[cfg(feature = "std")]
+struct Written<'a>(&'a mut Vec<SendPacket>);
+
+#[cfg(feature = "std")]
+impl Drop for Written<'_> {
+    fn drop(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// Writes `batch` whole with vectored writes; returns its bytes.
 #[cfg(feature = "std")]
 fn write_batch<W: std::io::Write + ?Sized>(
@@ -402,9 +415,8 @@ impl WriteFlusher {
         }
         let mut bytes = 0;
         while self.fill_batch() > 0 {
-            let result = write_batch_tokio(sink, &self.batch).await;
-            self.batch.clear();
-            bytes += result?;
+            let batch = Written(&mut self.batch);
+            bytes += write_batch_tokio(sink, batch.0).await?;
         }
         Ok(bytes)
     }

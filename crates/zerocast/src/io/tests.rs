@@ -224,6 +224,48 @@ fn a_reservation_dropped_by_a_panic_is_discarded_not_sent() {
 }
 
 #[test]
+fn a_sink_that_panics_mid_batch_drops_that_batch_not_repeats_it() {
+    /// Takes three bytes, then panics.
+    struct Breaks(Vec<u8>);
+    impl std::io::Write for Breaks {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if !self.0.is_empty() {
+                panic!("a sink that breaks mid-batch");
+            }
+            self.0.extend_from_slice(&buf[..3]);
+            Ok(3)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let pool = BufferPool::new(8, 4);
+    let (mut flusher, queue) = WriteFlusher::new(1, 4);
+    let mut writer = queue.writer(&pool.register()).unwrap();
+    writer.try_reserve(8).unwrap().copy_from_slice(b"aaaaaaaa");
+    writer.try_flush().unwrap();
+    let mut breaks = Breaks(Vec::new());
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        flusher.try_write_to(&mut breaks)
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(breaks.0, b"aaa");
+    writer.try_reserve(8).unwrap().copy_from_slice(b"bbbbbbbb");
+    writer.try_flush().unwrap();
+    let mut out = Vec::new();
+    flusher.try_write_to(&mut out).unwrap();
+    // The broken batch is dropped, as after a sink's error: its bytes are
+    // not written a second time, in the middle of the stream.
+    assert_eq!(out, b"bbbbbbbb");
+    drop(writer);
+    assert_eq!(
+        pool.stats().out,
+        pool.register().cached(),
+        "every buffer came back"
+    );
+}
+
+#[test]
 fn a_full_ring_is_backlog_and_loses_nothing() {
     let pool = BufferPool::new(8, 8);
     let (mut flusher, queue) = WriteFlusher::new(1, 1);
