@@ -96,8 +96,11 @@ impl<T, const N: usize> ObjectPool<T, N> {
     }
 
     /// Runs `hook` on every value as it comes back (to clear a buffer, say).
-    /// The hook is part of the pool's type (`R`), so it is called directly; a
-    /// pool stored in a field can name it as a function pointer:
+    /// A hook that panics keeps its value out of the pool for good (it may
+    /// be half reset, and is never lent again): the pool holds one value
+    /// fewer from then on. The hook is part of the pool's type (`R`), so it
+    /// is called directly; a pool stored in a field can name it as a
+    /// function pointer:
     ///
     /// ```
     /// use zerocast::pool::ObjectPool;
@@ -289,6 +292,30 @@ impl<T: fmt::Debug, const N: usize, R: Reset<T>> fmt::Debug for Pooled<'_, T, N,
 #[cfg(all(test, not(zerocast_loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(feature = "std")]
+    fn a_reset_hook_that_panics_keeps_its_value_out_for_good() {
+        let pool = ObjectPool::<u32, 2>::with(|i| i as u32).reset(|v: &mut u32| {
+            assert!(*v != 7, "a hook that cannot reset 7");
+            *v = 0;
+        });
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            *pool.acquire().unwrap() = 7;
+        }));
+        assert!(panicked.is_err());
+        assert_eq!((pool.available(), pool.in_use()), (1, 1));
+        for _ in 0..4 {
+            assert_ne!(
+                *pool.acquire().unwrap(),
+                7,
+                "the half-reset value is never lent"
+            );
+        }
+        let other = pool.acquire().unwrap();
+        assert!(pool.acquire().is_none());
+        drop(other);
+    }
 
     #[test]
     fn lends_each_value_once_until_exhausted_then_reuses_returns() {

@@ -148,6 +148,10 @@ impl<T> SharedObjectPool<T> {
     /// Runs `reset` on every value as it is returned (before anyone else can
     /// acquire it).
     ///
+    /// A hook that panics keeps its value out of the pool for good — it may
+    /// be half reset, and is never lent to anyone else — so the pool holds
+    /// one value fewer from then on (dropped with the pool).
+    ///
     /// # Examples
     ///
     /// ```
@@ -441,6 +445,28 @@ mod tests {
 
     use super::*;
     use crate::test_util::WakeCounter;
+
+    #[test]
+    fn a_reset_hook_that_panics_keeps_its_value_out_for_good() {
+        let pool = SharedObjectPool::new(2, |i| i as u32).reset(|v| {
+            assert!(*v != 7, "a hook that cannot reset 7");
+            *v = 0;
+        });
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            *pool.try_acquire().unwrap() = 7;
+        }));
+        assert!(panicked.is_err());
+        for _ in 0..4 {
+            assert_ne!(
+                *pool.try_acquire().unwrap(),
+                7,
+                "the half-reset value is never lent"
+            );
+        }
+        let other = pool.try_acquire().unwrap();
+        assert!(pool.try_acquire().is_none(), "one value fewer");
+        drop(other);
+    }
 
     #[test]
     fn lends_each_value_once_and_takes_returns_from_any_thread() {
