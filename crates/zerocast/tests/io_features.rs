@@ -5,8 +5,6 @@
 //! bytes,tokio --test io_features`.
 #![cfg(all(feature = "bytes", feature = "tokio", not(zerocast_loom)))]
 
-use std::future::Future;
-
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
 use zerocast::io::{Framer, WriteFlusher};
@@ -69,58 +67,4 @@ async fn frames_cross_a_tokio_socket_and_become_bytes() {
         .join()
         .unwrap();
     assert_eq!(kept.len(), 10);
-}
-
-/// Takes three bytes, then is never ready again.
-struct Stalls(Vec<u8>);
-
-impl tokio::io::AsyncWrite for Stalls {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        if !self.0.is_empty() {
-            return std::task::Poll::Pending;
-        }
-        self.0.extend_from_slice(&buf[..3]);
-        std::task::Poll::Ready(Ok(3))
-    }
-    fn poll_flush(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-    fn poll_shutdown(
-        self: std::pin::Pin<&mut Self>,
-        _cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::task::Poll::Ready(Ok(()))
-    }
-}
-
-#[test]
-fn a_write_to_tokio_cancelled_mid_batch_drops_that_batch() {
-    let pool = BufferPool::new(8, 4);
-    let (mut flusher, queue) = WriteFlusher::new(1, 4);
-    let local = pool.register();
-    let mut writer = queue.writer(&local).unwrap();
-    writer.try_reserve(8).unwrap().copy_from_slice(b"aaaaaaaa");
-    writer.try_flush().unwrap();
-    let mut stalls = Stalls(Vec::new());
-    {
-        let write = std::pin::pin!(flusher.write_to_tokio(&mut stalls));
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        assert!(write.poll(&mut cx).is_pending());
-    } // cancelled with three bytes of the batch written
-    assert_eq!(stalls.0, b"aaa");
-    writer.try_reserve(8).unwrap().copy_from_slice(b"bbbbbbbb");
-    writer.try_flush().unwrap();
-    let mut out = Vec::new();
-    flusher.try_write_to(&mut out).unwrap();
-    // As documented: the batch being written is dropped, not written again.
-    assert_eq!(out, b"bbbbbbbb");
-    drop(writer);
-    assert_eq!(pool.stats().out, local.cached(), "every buffer came back");
 }

@@ -223,6 +223,32 @@ fn a_reservation_dropped_by_a_panic_is_discarded_not_sent() {
     assert_eq!(out, wire(&[b"SECR", b"hi"]));
 }
 
+/// One 8-byte segment handed over; `interrupt` starts writing it, gets three
+/// bytes out (returned) and breaks off. The batch is dropped, as after a
+/// sink's error: a second segment then reaches a fresh sink alone, and every
+/// buffer comes back.
+fn an_interrupted_write_never_repeats_its_batch(
+    interrupt: impl FnOnce(&mut WriteFlusher) -> Vec<u8>,
+) {
+    let pool = BufferPool::new(8, 4);
+    let (mut flusher, queue) = WriteFlusher::new(1, 4);
+    let local = pool.register();
+    let mut writer = queue.writer(&local).unwrap();
+    writer.try_reserve(8).unwrap().copy_from_slice(b"aaaaaaaa");
+    writer.try_flush().unwrap();
+    assert_eq!(interrupt(&mut flusher), b"aaa");
+    writer.try_reserve(8).unwrap().copy_from_slice(b"bbbbbbbb");
+    writer.try_flush().unwrap();
+    let mut out = Vec::new();
+    flusher.try_write_to(&mut out).unwrap();
+    assert_eq!(
+        out, b"bbbbbbbb",
+        "the interrupted batch is not written again"
+    );
+    drop(writer);
+    assert_eq!(pool.stats().out, local.cached(), "every buffer came back");
+}
+
 #[test]
 fn a_sink_that_panics_mid_batch_drops_that_batch_not_repeats_it() {
     /// Takes three bytes, then panics.
@@ -239,30 +265,51 @@ fn a_sink_that_panics_mid_batch_drops_that_batch_not_repeats_it() {
             Ok(())
         }
     }
-    let pool = BufferPool::new(8, 4);
-    let (mut flusher, queue) = WriteFlusher::new(1, 4);
-    let mut writer = queue.writer(&pool.register()).unwrap();
-    writer.try_reserve(8).unwrap().copy_from_slice(b"aaaaaaaa");
-    writer.try_flush().unwrap();
-    let mut breaks = Breaks(Vec::new());
-    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        flusher.try_write_to(&mut breaks)
-    }));
-    assert!(panicked.is_err());
-    assert_eq!(breaks.0, b"aaa");
-    writer.try_reserve(8).unwrap().copy_from_slice(b"bbbbbbbb");
-    writer.try_flush().unwrap();
-    let mut out = Vec::new();
-    flusher.try_write_to(&mut out).unwrap();
-    // The broken batch is dropped, as after a sink's error: its bytes are
-    // not written a second time, in the middle of the stream.
-    assert_eq!(out, b"bbbbbbbb");
-    drop(writer);
-    assert_eq!(
-        pool.stats().out,
-        pool.register().cached(),
-        "every buffer came back"
-    );
+    an_interrupted_write_never_repeats_its_batch(|flusher| {
+        let mut breaks = Breaks(Vec::new());
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            flusher.try_write_to(&mut breaks)
+        }));
+        assert!(panicked.is_err());
+        breaks.0
+    });
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn a_write_to_tokio_cancelled_mid_batch_drops_that_batch() {
+    use core::pin::Pin;
+
+    /// Takes three bytes, then is never ready again.
+    struct Stalls(Vec<u8>);
+    impl tokio::io::AsyncWrite for Stalls {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            if !self.0.is_empty() {
+                return Poll::Pending;
+            }
+            self.0.extend_from_slice(&buf[..3]);
+            Poll::Ready(Ok(3))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+    an_interrupted_write_never_repeats_its_batch(|flusher| {
+        let mut stalls = Stalls(Vec::new());
+        {
+            let mut cx = Context::from_waker(Waker::noop());
+            let write = core::pin::pin!(flusher.write_to_tokio(&mut stalls));
+            assert!(core::future::Future::poll(write, &mut cx).is_pending());
+        } // cancelled, with three bytes of the batch written
+        stalls.0
+    });
 }
 
 #[test]
