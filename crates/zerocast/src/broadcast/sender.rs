@@ -42,7 +42,7 @@ impl<T> Sender<T> {
         }
         let pos = shared.tail.fetch_add(1, Ordering::AcqRel);
         let slot = &shared.slots[pos & shared.mask];
-        slot.lock.write();
+        let held = slot.lock.write();
         // SAFETY: the write lock is held: no reader or other writer touches
         // the slot's cells.
         let replaced = unsafe {
@@ -58,7 +58,7 @@ impl<T> Sender<T> {
                 }
             })
         };
-        slot.lock.unlock_write();
+        drop(held);
         // The overwritten value is dropped outside the lock.
         drop(replaced);
         shared.handles.wake_all();

@@ -52,46 +52,43 @@ impl SlotLock {
         self.0.fetch_sub(READER, Ordering::Release);
     }
 
-    /// Takes the write lock if no one holds the slot.
+    /// Takes the write lock if no one holds the slot; it is held until the
+    /// guard drops.
     #[inline]
-    pub(crate) fn try_write(&self) -> bool {
+    pub(crate) fn try_write(&self) -> Option<WriteGuard<'_>> {
         self.0
             .compare_exchange(0, WRITER, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
+            // `then`, not `then_some`: a guard made and dropped on failure
+            // would release a lock held by others.
+            .then(|| WriteGuard(self))
     }
 
-    /// Takes the write lock, waiting for readers to leave.
+    /// Takes the write lock, waiting for readers to leave; it is held until
+    /// the guard drops.
     #[inline]
-    pub(crate) fn write(&self) {
+    pub(crate) fn write(&self) -> WriteGuard<'_> {
         let mut spins = 0;
-        while !self.try_write() {
+        loop {
+            if let Some(held) = self.try_write() {
+                return held;
+            }
             super::backoff(&mut spins);
         }
     }
-
-    /// Takes the write lock, waiting for readers to leave, and releases it
-    /// when the guard drops — on every way out, a panic included.
-    #[inline]
-    pub(crate) fn write_guard(&self) -> WriteGuard<'_> {
-        self.write();
-        WriteGuard(self)
-    }
-
-    /// Releases the write lock.
-    #[inline]
-    pub(crate) fn unlock_write(&self) {
-        // Readers never change the word while WRITER is set, so it is exactly
-        // WRITER here. Release: publishes the new value to the next reader.
-        self.0.store(0, Ordering::Release);
-    }
 }
 
-/// A held write lock, released on drop (see [`SlotLock::write_guard`]).
+/// A held write lock, released when dropped — on every way out, a panic
+/// included, so no reader can be left waiting on a writer that is gone.
+#[must_use = "the write lock is released when the guard drops"]
 pub(crate) struct WriteGuard<'a>(&'a SlotLock);
 
 impl Drop for WriteGuard<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.0.unlock_write();
+        // Readers never change the word while WRITER is set, so it is exactly
+        // WRITER here. Release: publishes the new value to the next reader.
+        let SlotLock(word) = self.0;
+        word.store(0, Ordering::Release);
     }
 }

@@ -61,10 +61,10 @@ impl<T> Sender<T> {
         let previous = slot_of(self.shared.current.load(Ordering::Relaxed));
         drop(self.store(value));
         let slot = &self.shared.slots[previous];
-        slot.lock.write();
+        let held = slot.lock.write();
         // SAFETY: write lock held.
         let old = unsafe { slot.value.with_mut(|v| (*v).take()) };
-        slot.lock.unlock_write();
+        drop(held);
         old.expect("the current slot always holds a value")
     }
 
@@ -91,7 +91,7 @@ impl<T> Sender<T> {
         let state = shared.current.load(Ordering::Relaxed);
         let slot = &shared.slots[slot_of(state)];
         // Released even if `modify` panics: readers must never wait on it.
-        let held = slot.lock.write_guard();
+        let held = slot.lock.write();
         // SAFETY: write lock held; the current slot always holds a value.
         unsafe {
             slot.value.with_mut(|v| {
@@ -119,14 +119,14 @@ impl<T> Sender<T> {
         let state = shared.current.load(Ordering::Relaxed);
         let current = slot_of(state);
         let mut spins = 0;
-        let target = loop {
+        let (target, held) = 'found: loop {
             // Either older slot will do; both are busy only while readers
             // still borrow two older versions.
-            if let Some(t) = (1..SLOTS)
-                .map(|k| (current + k) % SLOTS)
-                .find(|&t| shared.slots[t].lock.try_write())
-            {
-                break t;
+            for k in 1..SLOTS {
+                let t = (current + k) % SLOTS;
+                if let Some(held) = shared.slots[t].lock.try_write() {
+                    break 'found (t, held);
+                }
             }
             backoff(&mut spins);
         };
@@ -135,7 +135,7 @@ impl<T> Sender<T> {
         let stale = unsafe { slot.value.with_mut(|v| (*v).replace(value)) };
         // Unlock before publishing: no reader looks for this slot until the
         // store below names it.
-        slot.lock.unlock_write();
+        drop(held);
         shared.current.store(
             pack(version_of(state).wrapping_add(1), target),
             Ordering::Release,
