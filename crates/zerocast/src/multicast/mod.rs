@@ -120,19 +120,18 @@ impl<T> Shared<T> {
     }
 
     /// Removes `n` readers' claims on the slot of `pos`; whoever removes the
-    /// last one drops the value, frees the slot and wakes the publisher.
+    /// last one drops the value, frees the slot and wakes the publisher —
+    /// the slot is freed even if the value's `drop` panics.
     fn release(&self, pos: u64, n: usize) {
         let i = self.index(pos);
         let before = self.remaining[i].fetch_sub(n, Ordering::AcqRel);
         debug_assert!(before != FREE && before >= n);
         if before == n {
+            let freed = Freed { shared: self, i };
             // SAFETY: every reader of this slot is done with it (AcqRel above
             // ordered their reads before this), so it is ours to drop, once.
             self.slots[i].with_mut(|p| unsafe { (*p).assume_init_drop() });
-            self.remaining[i].store(FREE, Ordering::Release);
-            // The publisher re-checks after `fence::heavy` when it registers.
-            crate::wait::fence::light();
-            self.writer.wake_fenced();
+            drop(freed);
         }
     }
 
@@ -163,13 +162,57 @@ impl<T> Shared<T> {
         true
     }
 
-    /// Releases one share of each slot from `from` up to `to`.
+    /// Releases one share of each slot from `from` up to `to`. A value
+    /// whose `drop` panics does not stop it: the rest are released while the
+    /// panic unwinds (a second panic aborts, as in a `Vec`'s drop).
     fn release_range(&self, from: u64, to: u64) {
-        let mut pos = from;
-        while pos != to {
-            self.release(pos, 1);
-            pos = (pos + 1) & POS_MASK;
+        let mut rest = Rest {
+            shared: self,
+            pos: from,
+            to,
+        };
+        rest.release();
+    }
+}
+
+/// Marks a slot free and wakes the publisher when dropped: after its value
+/// was dropped, or while a panic of that drop unwinds.
+struct Freed<'a, T> {
+    shared: &'a Shared<T>,
+    i: usize,
+}
+
+impl<T> Drop for Freed<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.shared.remaining[self.i].store(FREE, Ordering::Release);
+        // The publisher re-checks after `fence::heavy` when it registers.
+        crate::wait::fence::light();
+        self.shared.writer.wake_fenced();
+    }
+}
+
+/// The shares of `pos..to` still to release; whatever is left when it
+/// drops (a value's `drop` panicked) is released then.
+struct Rest<'a, T> {
+    shared: &'a Shared<T>,
+    pos: u64,
+    to: u64,
+}
+
+impl<T> Rest<'_, T> {
+    fn release(&mut self) {
+        while self.pos != self.to {
+            let pos = self.pos;
+            self.pos = (pos + 1) & POS_MASK;
+            self.shared.release(pos, 1);
         }
+    }
+}
+
+impl<T> Drop for Rest<'_, T> {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 

@@ -281,8 +281,11 @@ impl<T> Deref for RecvGuard<'_, T> {
 impl<T> Drop for RecvGuard<'_, T> {
     fn drop(&mut self) {
         let s = &mut *self.subscriber;
-        s.shared.release(s.pos, 1);
-        s.pos = (s.pos + 1) & POS_MASK;
+        let pos = s.pos;
+        // Moved on first: if the value's drop panics below, this subscriber
+        // has still read it, and never releases it twice.
+        s.pos = (pos + 1) & POS_MASK;
+        s.shared.release(pos, 1);
     }
 }
 

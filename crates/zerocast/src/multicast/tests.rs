@@ -135,3 +135,55 @@ fn threads_each_see_the_whole_stream() {
         assert_eq!(r.join().unwrap(), n);
     }
 }
+
+#[test]
+fn a_value_whose_drop_panics_still_frees_its_slot() {
+    /// Panics when dropped, for its first owner only (clones do not).
+    struct Bomb(bool);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            if self.0 {
+                panic!("a value whose drop panics");
+            }
+        }
+    }
+    let (mut p, mut subs) = channel::<Bomb>(1, 1);
+    assert!(p.try_publish(Bomb(true)).is_ok());
+    let s = &mut subs[0];
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // The last reader drops the value as it lets go of the slot.
+        drop(s.try_recv_ref().unwrap());
+    }));
+    assert!(panicked.is_err());
+    // Before, the slot stayed taken: the publisher was Full for ever.
+    assert!(p.try_publish(Bomb(false)).is_ok(), "the slot is free again");
+    assert!(!s.try_recv_ref().unwrap().0);
+}
+
+#[test]
+fn a_leaver_whose_first_value_panics_in_drop_still_releases_the_rest() {
+    struct Bomb(bool);
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            if self.0 {
+                panic!("a value whose drop panics");
+            }
+        }
+    }
+    let (mut p, mut subs) = channel::<Bomb>(2, 2);
+    assert!(p.try_publish(Bomb(true)).is_ok());
+    assert!(p.try_publish(Bomb(false)).is_ok());
+    let leaver = subs.pop().unwrap();
+    let stays = &mut subs[0];
+    drop(stays.try_recv_ref().unwrap());
+    drop(stays.try_recv_ref().unwrap());
+    // The leaver is the last reader of both: the first drop panics, and the
+    // second slot is released all the same.
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(leaver)));
+    assert!(panicked.is_err());
+    assert!(p.try_publish(Bomb(false)).is_ok());
+    assert!(
+        p.try_publish(Bomb(false)).is_ok(),
+        "both slots are free again"
+    );
+}
