@@ -136,17 +136,19 @@ fn threads_each_see_the_whole_stream() {
     }
 }
 
-#[test]
-fn a_value_whose_drop_panics_still_frees_its_slot() {
-    /// Panics when dropped, for its first owner only (clones do not).
-    struct Bomb(bool);
-    impl Drop for Bomb {
-        fn drop(&mut self) {
-            if self.0 {
-                panic!("a value whose drop panics");
-            }
+/// A value whose drop panics when armed (`Bomb(true)`).
+struct Bomb(bool);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if self.0 {
+            panic!("a value whose drop panics");
         }
     }
+}
+
+#[test]
+fn a_value_whose_drop_panics_still_frees_its_slot() {
     let (mut p, mut subs) = channel::<Bomb>(1, 1);
     assert!(p.try_publish(Bomb(true)).is_ok());
     let s = &mut subs[0];
@@ -162,14 +164,6 @@ fn a_value_whose_drop_panics_still_frees_its_slot() {
 
 #[test]
 fn a_leaver_whose_first_value_panics_in_drop_still_releases_the_rest() {
-    struct Bomb(bool);
-    impl Drop for Bomb {
-        fn drop(&mut self) {
-            if self.0 {
-                panic!("a value whose drop panics");
-            }
-        }
-    }
     let (mut p, mut subs) = channel::<Bomb>(2, 2);
     assert!(p.try_publish(Bomb(true)).is_ok());
     assert!(p.try_publish(Bomb(false)).is_ok());
