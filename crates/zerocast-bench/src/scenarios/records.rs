@@ -16,8 +16,8 @@ use crate::harness::{
     latency_histogram, warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario,
 };
 use crate::peers::records::{
-    AsyncBroadcast, Records, RuntimeFloor, TokioBroadcast, TokioNotifySlot, TokioWatch,
-    ZerocastBroadcast, ZerocastMailbox, ZerocastWatch,
+    AsyncBroadcast, BroadcastFloor, Records, RuntimeFloor, TokioBroadcast, TokioNotifySlot,
+    TokioWatch, ZerocastBroadcast, ZerocastMailbox, ZerocastWatch,
 };
 use crate::peers::{runtime, Order, Payload, Record24, Record40, YieldNow};
 
@@ -36,6 +36,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 on_runtime::<ZerocastBroadcast>(4, BURST),
                 on_runtime::<TokioBroadcast>(4, BURST),
                 on_runtime::<AsyncBroadcast>(4, BURST),
+                on_runtime::<BroadcastFloor>(4, BURST),
                 Contender::not_applicable("flume", NOT_BROADCAST),
                 Contender::not_applicable("kanal", NOT_BROADCAST),
             ],

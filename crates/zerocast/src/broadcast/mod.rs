@@ -92,6 +92,14 @@ impl<T> Shared<T> {
         self.mask + 1
     }
 
+    /// The slot of position `pos`.
+    #[inline(always)]
+    fn slot(&self, pos: usize) -> &Slot<T> {
+        // SAFETY: `mask` is `slots.len() - 1` (`channel` makes a power of two
+        // slots), so `pos & mask` is in bounds.
+        unsafe { self.slots.get_unchecked(pos & self.mask) }
+    }
+
     /// A receiver at `pos`, holding `id` in the waker set.
     fn add_receiver(self: &Arc<Self>, pos: usize) -> Receiver<T> {
         Receiver::new(self.clone(), self.handles.add_receiver(), pos)

@@ -31,8 +31,31 @@ impl<T> Receiver<T> {
     }
 
     /// Read-locks the slot of the next position if its message is there and
-    /// moves past it; returns the slot's index.
+    /// moves past it; returns the position read. The common case — the next
+    /// message is there — is inlined; the rest (empty, closed, lagged) is not.
+    #[inline]
     fn lock_next(&mut self) -> Result<usize, TryRecvError> {
+        let shared = &*self.shared;
+        if shared.tail.load(Ordering::Acquire) != self.next {
+            let slot = shared.slot(self.next);
+            if slot.lock.try_read() {
+                // SAFETY: read lock held: no writer changes `pos` now.
+                if unsafe { slot.pos.with(|p| *p) } == self.next {
+                    let at = self.next;
+                    self.next = at.wrapping_add(1);
+                    return Ok(at);
+                }
+                slot.lock.unlock_read();
+            }
+        }
+        self.lock_next_slow()
+    }
+
+    /// [`lock_next`](Self::lock_next) when the fast path found no message:
+    /// looks again, telling empty, closed and lagged apart.
+    #[cold]
+    #[inline(never)]
+    fn lock_next_slow(&mut self) -> Result<usize, TryRecvError> {
         match self.lock_next_once() {
             Err(TryRecvError::Empty) if self.shared.handles.is_closed() => {
                 // The last sender finished every send before it closed: look
@@ -52,8 +75,8 @@ impl<T> Receiver<T> {
             // Nothing claimed past `next`: empty, without touching the slot.
             return Err(TryRecvError::Empty);
         }
-        let index = self.next & shared.mask;
-        let slot = &shared.slots[index];
+        let at = self.next;
+        let slot = shared.slot(at);
         if !slot.lock.try_read() {
             // A sender is replacing this slot's value right now; it wakes the
             // registered receivers when done.
@@ -63,8 +86,8 @@ impl<T> Receiver<T> {
         let held = unsafe { slot.pos.with(|p| *p) };
         let ahead = distance(held, self.next);
         if ahead == 0 {
-            self.next = self.next.wrapping_add(1);
-            return Ok(index);
+            self.next = at.wrapping_add(1);
+            return Ok(at);
         }
         slot.lock.unlock_read();
         if ahead < 0 {
@@ -99,10 +122,11 @@ impl<T> Receiver<T> {
     /// let guard = rx.try_recv_ref().unwrap();
     /// assert_eq!(guard.len(), 3); // no clone of the Vec
     /// ```
+    #[inline]
     pub fn try_recv_ref(&mut self) -> Result<RecvGuard<'_, T>, TryRecvError> {
-        let index = self.lock_next()?;
+        let at = self.lock_next()?;
         Ok(RecvGuard {
-            slot: &self.shared.slots[index],
+            slot: self.shared.slot(at),
             _not_send: PhantomData,
         })
     }
@@ -112,6 +136,7 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// As [`try_recv_ref`](Self::try_recv_ref).
+    #[inline]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError>
     where
         T: Clone,
@@ -121,14 +146,25 @@ impl<T> Receiver<T> {
 
     /// Polls for a clone of the next message; on `Pending`, `cx`'s waker is
     /// stored in this receiver's reserved slot (no allocation).
+    #[inline]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>>
     where
         T: Clone,
     {
         match self.try_recv() {
-            Err(TryRecvError::Empty) => {}
-            done => return Poll::Ready(done.map_err(ended)),
+            Err(TryRecvError::Empty) => self.register_and_poll(cx),
+            done => Poll::Ready(done.map_err(ended)),
         }
+    }
+
+    /// [`poll_recv`](Self::poll_recv) after an empty look: registers, then
+    /// looks again. Out of line, so the path that finds a message stays small.
+    #[cold]
+    #[inline(never)]
+    fn register_and_poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>>
+    where
+        T: Clone,
+    {
         // SAFETY: `self.id` is this receiver's own slot, and `&mut self`
         // keeps its registrations one at a time.
         unsafe { self.shared.handles.register(self.id, cx.waker()) };

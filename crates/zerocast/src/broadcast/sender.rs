@@ -41,7 +41,7 @@ impl<T> Sender<T> {
             return Err(SendError(value));
         }
         let pos = shared.tail.fetch_add(1, Ordering::AcqRel);
-        let slot = &shared.slots[pos & shared.mask];
+        let slot = shared.slot(pos);
         let held = slot.lock.write();
         // SAFETY: the write lock is held: no reader or other writer touches
         // the slot's cells.

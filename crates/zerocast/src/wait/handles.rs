@@ -7,6 +7,11 @@ use core::task::Waker;
 use super::WakerSet;
 use crate::sync::{AtomicBool, AtomicUsize, Ordering};
 
+/// Receivers whose waker slots are allocated with the buffer (a `CachePadded`
+/// cell each); a sender wakes them with one read-modify-write. Later ones
+/// come 64 at a time, one more read-modify-write per send for each 64.
+const FIRST_RECEIVERS: usize = 8;
+
 /// Sender and receiver counts, the closed flag and one waker slot per
 /// receiver. Starts with one sender and no receiver.
 #[derive(Debug)]
@@ -24,7 +29,7 @@ impl Handles {
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
-            wakers: WakerSet::new(0),
+            wakers: WakerSet::with_room(FIRST_RECEIVERS),
         }
     }
 

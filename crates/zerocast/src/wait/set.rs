@@ -102,6 +102,26 @@ impl WakerSet {
         Self { first }
     }
 
+    /// An empty set with room for `free` subscribers (at most 64) in its
+    /// first chunk, for ids taken later with [`reserve`](Self::reserve): the
+    /// set of a channel whose subscribers come and go. `wake_all` costs one
+    /// read-modify-write while they all fit there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::wait::WakerSet;
+    ///
+    /// let set = WakerSet::with_room(2);
+    /// assert_eq!((set.reserve(), set.reserve()), (0, 1)); // in the first chunk
+    /// assert_eq!(set.reserve(), 64); // the first chunk is full: a new one
+    /// ```
+    pub fn with_room(free: usize) -> Self {
+        Self {
+            first: Chunk::new(free.min(WORD), 0),
+        }
+    }
+
     fn chunks(&self) -> impl Iterator<Item = &Chunk> {
         core::iter::successors(Some(&self.first), |c| c.next())
     }
@@ -249,9 +269,25 @@ impl WakerSet {
     }
 
     /// Wakes every registered subscriber once and clears their registrations.
+    ///
+    /// Inlined: the first chunk's swap and the branch on what it held; the
+    /// wake-ups and any further chunks are out of line.
     #[inline]
     pub fn wake_all(&self) {
-        for chunk in self.chunks() {
+        let bits = self.first.registered.swap(0, Ordering::AcqRel);
+        if bits != 0 {
+            Self::wake_bits(&self.first, bits);
+        }
+        if let Some(rest) = self.first.next() {
+            Self::wake_rest(rest);
+        }
+    }
+
+    /// [`wake_all`](Self::wake_all) from the second chunk on.
+    #[cold]
+    #[inline(never)]
+    fn wake_rest(second: &Chunk) {
+        for chunk in core::iter::successors(Some(second), |c| c.next()) {
             Self::wake_chunk(chunk);
         }
     }
@@ -259,7 +295,17 @@ impl WakerSet {
     /// Wakes every subscriber of `chunk` whose bit is set, clearing them.
     #[inline]
     fn wake_chunk(chunk: &Chunk) {
-        let mut bits = chunk.registered.swap(0, Ordering::AcqRel);
+        let bits = chunk.registered.swap(0, Ordering::AcqRel);
+        if bits != 0 {
+            Self::wake_bits(chunk, bits);
+        }
+    }
+
+    /// Wakes the subscribers of `chunk` whose bits are in `bits` (just
+    /// swapped out of its mask). Out of line: a sender whose receivers are
+    /// busy reading (the common case under load) skips it.
+    #[inline(never)]
+    fn wake_bits(chunk: &Chunk, mut bits: usize) {
         while bits != 0 {
             let bit = bits.trailing_zeros() as usize;
             bits &= bits - 1;
