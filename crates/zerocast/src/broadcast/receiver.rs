@@ -31,77 +31,24 @@ impl<T> Receiver<T> {
     }
 
     /// Read-locks the slot of the next position if its message is there and
-    /// moves past it; returns the position read. The common case — the next
-    /// message is there — is inlined; the rest (empty, closed, lagged) is not.
+    /// moves past it. The common case — the next message is there — is
+    /// inlined; the rest (empty, closed, lagged) is not.
     #[inline]
-    fn lock_next(&mut self) -> Result<usize, TryRecvError> {
+    fn lock_next(&mut self) -> Result<&Slot<T>, TryRecvError> {
         let shared = &*self.shared;
-        if shared.tail.load(Ordering::Acquire) != self.next {
-            let slot = shared.slot(self.next);
+        let next = self.next;
+        if shared.tail.load(Ordering::Acquire) != next {
+            let slot = shared.slot(next);
             if slot.lock.try_read() {
                 // SAFETY: read lock held: no writer changes `pos` now.
-                if unsafe { slot.pos.with(|p| *p) } == self.next {
-                    let at = self.next;
-                    self.next = at.wrapping_add(1);
-                    return Ok(at);
+                if unsafe { slot.pos.with(|p| *p) } == next {
+                    self.next = next.wrapping_add(1);
+                    return Ok(slot);
                 }
                 slot.lock.unlock_read();
             }
         }
-        self.lock_next_slow()
-    }
-
-    /// [`lock_next`](Self::lock_next) when the fast path found no message:
-    /// looks again, telling empty, closed and lagged apart.
-    #[cold]
-    #[inline(never)]
-    fn lock_next_slow(&mut self) -> Result<usize, TryRecvError> {
-        match self.lock_next_once() {
-            Err(TryRecvError::Empty) if self.shared.handles.is_closed() => {
-                // The last sender finished every send before it closed: look
-                // once more, then the stream has ended.
-                match self.lock_next_once() {
-                    Err(TryRecvError::Empty) => Err(TryRecvError::Closed),
-                    other => other,
-                }
-            }
-            other => other,
-        }
-    }
-
-    fn lock_next_once(&mut self) -> Result<usize, TryRecvError> {
-        let shared = &*self.shared;
-        if shared.tail.load(Ordering::Acquire) == self.next {
-            // Nothing claimed past `next`: empty, without touching the slot.
-            return Err(TryRecvError::Empty);
-        }
-        let at = self.next;
-        let slot = shared.slot(at);
-        if !slot.lock.try_read() {
-            // A sender is replacing this slot's value right now; it wakes the
-            // registered receivers when done.
-            return Err(TryRecvError::Empty);
-        }
-        // SAFETY: read lock held: no writer changes `pos` now.
-        let held = unsafe { slot.pos.with(|p| *p) };
-        let ahead = distance(held, self.next);
-        if ahead == 0 {
-            self.next = at.wrapping_add(1);
-            return Ok(at);
-        }
-        slot.lock.unlock_read();
-        if ahead < 0 {
-            return Err(TryRecvError::Empty);
-        }
-        // Overwritten: a sender has claimed at least a ring past `next`.
-        // Continue from the oldest position still (or about to be) held.
-        let oldest = shared
-            .tail
-            .load(Ordering::Acquire)
-            .wrapping_sub(shared.capacity());
-        let missed = oldest.wrapping_sub(self.next) as u64;
-        self.next = oldest;
-        Err(TryRecvError::Lagged(missed))
+        lock_next_slow(shared, &mut self.next).map(|at| shared.slot(at))
     }
 
     /// Borrows the next message in place, without waiting; the guard holds
@@ -124,9 +71,8 @@ impl<T> Receiver<T> {
     /// ```
     #[inline]
     pub fn try_recv_ref(&mut self) -> Result<RecvGuard<'_, T>, TryRecvError> {
-        let at = self.lock_next()?;
         Ok(RecvGuard {
-            slot: self.shared.slot(at),
+            slot: self.lock_next()?,
             _not_send: PhantomData,
         })
     }
@@ -232,6 +178,61 @@ impl<T> Receiver<T> {
 }
 
 /// The waited-for form of a `try_recv` error that ends the wait.
+/// [`Receiver::lock_next`] when its fast path found no message: looks again
+/// from `next`, telling empty, closed and lagged apart.
+#[cold]
+#[inline(never)]
+fn lock_next_slow<T>(shared: &Shared<T>, next: &mut usize) -> Result<usize, TryRecvError> {
+    match lock_next_once(shared, next) {
+        Err(TryRecvError::Empty) if shared.handles.is_closed() => {
+            // The last sender finished every send before it closed: look
+            // once more, then the stream has ended.
+            match lock_next_once(shared, next) {
+                Err(TryRecvError::Empty) => Err(TryRecvError::Closed),
+                other => other,
+            }
+        }
+        other => other,
+    }
+}
+
+/// Read-locks the slot of position `*next` if its message is there, moves
+/// `*next` past it and returns the position read; moves `*next` to the
+/// oldest message held when it was overwritten.
+fn lock_next_once<T>(shared: &Shared<T>, next: &mut usize) -> Result<usize, TryRecvError> {
+    let at = *next;
+    if shared.tail.load(Ordering::Acquire) == at {
+        // Nothing claimed past `next`: empty, without touching the slot.
+        return Err(TryRecvError::Empty);
+    }
+    let slot = shared.slot(at);
+    if !slot.lock.try_read() {
+        // A sender is replacing this slot's value right now; it wakes the
+        // registered receivers when done.
+        return Err(TryRecvError::Empty);
+    }
+    // SAFETY: read lock held: no writer changes `pos` now.
+    let held = unsafe { slot.pos.with(|p| *p) };
+    let ahead = distance(held, at);
+    if ahead == 0 {
+        *next = at.wrapping_add(1);
+        return Ok(at);
+    }
+    slot.lock.unlock_read();
+    if ahead < 0 {
+        return Err(TryRecvError::Empty);
+    }
+    // Overwritten: a sender has claimed at least a ring past `next`.
+    // Continue from the oldest position still (or about to be) held.
+    let oldest = shared
+        .tail
+        .load(Ordering::Acquire)
+        .wrapping_sub(shared.capacity());
+    let missed = oldest.wrapping_sub(at) as u64;
+    *next = oldest;
+    Err(TryRecvError::Lagged(missed))
+}
+
 fn ended(e: TryRecvError) -> RecvError {
     match e {
         TryRecvError::Lagged(n) => RecvError::Lagged(n),

@@ -68,12 +68,24 @@ impl SlotLock {
     /// the guard drops.
     #[inline]
     pub(crate) fn write(&self) -> WriteGuard<'_> {
+        match self.try_write() {
+            Some(held) => held,
+            None => self.write_contended(),
+        }
+    }
+
+    /// [`write`](Self::write) when a reader or another writer holds the
+    /// word: backs off between tries. Out of line, so the uncontended take
+    /// stays a few instructions.
+    #[cold]
+    #[inline(never)]
+    fn write_contended(&self) -> WriteGuard<'_> {
         let mut spins = 0;
         loop {
+            super::backoff(&mut spins);
             if let Some(held) = self.try_write() {
                 return held;
             }
-            super::backoff(&mut spins);
         }
     }
 }
