@@ -202,6 +202,56 @@ fn broadcast_two_senders_three_receivers_account_for_every_message() {
 }
 
 #[test]
+fn broadcast_values_read_in_place_while_senders_lap_the_ring_are_never_torn() {
+    // A small ring lapped all the time: each value is four copies of one
+    // number, so a read that met a rewrite of its slot would see a mix.
+    const PER_SENDER: u64 = 500_000;
+    let (tx, first) = broadcast::channel::<[u64; 4]>(2);
+    let mut receivers = vec![first, tx.subscribe()];
+    let readers: Vec<_> = receivers
+        .drain(..)
+        .map(|mut rx| {
+            std::thread::spawn(move || {
+                let (mut read, mut lagged) = (0u64, 0u64);
+                loop {
+                    match rx.try_recv_ref() {
+                        Ok(value) => {
+                            assert!(value.iter().all(|&v| v == value[0]), "torn: {value:?}");
+                            read += 1;
+                        }
+                        Err(zerocast::TryRecvError::Lagged(n)) => lagged += n,
+                        Err(zerocast::TryRecvError::Empty) => std::hint::spin_loop(),
+                        Err(zerocast::TryRecvError::Closed) => return (read, lagged),
+                    }
+                }
+            })
+        })
+        .collect();
+    let senders: Vec<_> = (0..2u64)
+        .map(|id| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for seq in 0..PER_SENDER {
+                    tx.send([id << 32 | seq; 4]).unwrap();
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    for s in senders {
+        s.join().unwrap();
+    }
+    for r in readers {
+        let (read, lagged) = r.join().unwrap();
+        assert_eq!(
+            read + lagged,
+            2 * PER_SENDER,
+            "every message read or counted"
+        );
+    }
+}
+
+#[test]
 fn watch_readers_see_versions_in_order_and_the_last_one() {
     const N: u64 = 1_000_000;
     let (mut tx, rx) = watch::channel(0u64);

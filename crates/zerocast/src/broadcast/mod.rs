@@ -13,17 +13,31 @@
 //! # Protocol
 //!
 //! Senders claim positions with one `fetch_add` on the tail — no global lock.
-//! Slot `pos % capacity` carries a reader-writer lock word and the position of
-//! the value it holds. A sender takes the slot's write lock, replaces the value,
-//! records its position, releases the lock, and wakes the receivers that
-//! registered (one read-modify-write when none did). A receiver read-locks the
-//! slot of its next position and compares positions: equal means the message
-//! is there, older means not yet written (`Empty`), newer means overwritten
-//! (`Lagged`). Readers never wait for writers; a writer waits for the readers
-//! of one slot to finish their clone.
+//! The ring has more slots than the capacity: a receiver more than `capacity`
+//! messages behind is told it lagged, and the slots beyond that margin let
+//! senders run ahead of the slowest reader without meeting it. Slot
+//! `pos % slots` holds a value and the position it was sent at (an atomic);
+//! senders write a position only below a *limit*, and a receiver reads one
+//! only at or above *released* (`limit - slots`).
 //!
-//! **Head-of-line blocking:** a [`RecvGuard`] holds its slot's read lock, so a
-//! sender that comes round to that slot a ring later waits until the guard is
+//! A receiver reads with no read-modify-write: it publishes the position it
+//! is about to read in a word of its own (on its waker slot's cache line),
+//! checks that the position is not released, reads the slot's position
+//! (equal: the message is there; older: not yet written, `Empty`), clones or
+//! borrows the value, and clears its word. A sender that claims the limit
+//! moves it on by the margin: it raises *released*, waits for any receiver
+//! whose word shows a position now released (one still cloning it), then
+//! raises the limit. The receiver's publish and the sender's raise are the
+//! two halves of an asymmetric fence ([`wait`](crate::wait)'s: a compiler
+//! fence per read, a `membarrier` system call per margin's worth of sends on
+//! Linux; `SeqCst` fences elsewhere), so either the receiver sees the new
+//! bound and stops, or the sender sees the receiver and waits for it. Senders
+//! of one slot a ring apart take the slot's write lock in turn; the later
+//! position wins. A sender wakes the receivers that registered (one
+//! read-modify-write when none did).
+//!
+//! **Head-of-line blocking:** a [`RecvGuard`] keeps its position published,
+//! so a sender that must release that position waits until the guard is
 //! dropped. Keep guards short and never hold one across an `.await` or while
 //! sending on the same channel from the same thread.
 //!
@@ -57,27 +71,44 @@ use alloc::vec::Vec;
 pub use self::receiver::{Receiver, RecvGuard};
 pub use self::sender::Sender;
 use crate::lock::SlotLock;
-use crate::sync::{AtomicUsize, CachePadded, UnsafeCell};
+use crate::sync::{AtomicUsize, CachePadded, Ordering, UnsafeCell};
 use crate::wait::Handles;
 
 /// One slot of the ring.
 struct Slot<T> {
+    /// Senders of this slot (a ring apart) take it in turn; receivers never do.
     lock: SlotLock,
     /// The position of the value held (a lap before the slot's first position
-    /// while empty). Read and written under `lock` only.
-    pos: UnsafeCell<usize>,
-    /// The value; `None` only before the first write. Under `lock` only.
+    /// while empty). Written under `lock` after the value (Release).
+    pos: AtomicUsize,
+    /// The value; `None` only before the first write. Written under `lock`
+    /// while no receiver reads its position (the limit protocol); read by
+    /// receivers that saw `pos` equal to theirs.
     value: UnsafeCell<Option<T>>,
+}
+
+/// The positions every sender and receiver reads, on one cache line.
+struct Ends {
+    /// The next position a sender claims.
+    tail: AtomicUsize,
+    /// Senders write positions below this only.
+    limit: AtomicUsize,
+    /// `limit - slots` once the slots at or above it are safe from senders:
+    /// receivers read positions at or above it only.
+    released: AtomicUsize,
 }
 
 /// State shared by the senders and receivers of one channel.
 struct Shared<T> {
-    /// The next position a sender claims.
-    tail: CachePadded<AtomicUsize>,
+    ends: CachePadded<Ends>,
     slots: Box<[Slot<T>]>,
-    /// `capacity - 1` (the capacity is a power of two).
+    /// `slots.len() - 1` (a power of two).
     mask: usize,
-    /// Sender and receiver counts, close, the receivers' waker slots.
+    /// How far behind the tail a receiver may be before it lags (a power of
+    /// two, at most half the slots).
+    capacity: usize,
+    /// Sender and receiver counts, close, the receivers' waker slots and
+    /// their published positions.
     handles: Handles,
 }
 
@@ -87,11 +118,27 @@ fn distance(a: usize, b: usize) -> isize {
     a.wrapping_sub(b) as isize
 }
 
-impl<T> Shared<T> {
-    fn capacity(&self) -> usize {
-        self.mask + 1
-    }
+/// A receiver's word while it reads position `at`: odd, so never the idle 0.
+#[inline(always)]
+fn reading(at: usize) -> usize {
+    at << 1 | 1
+}
 
+/// Whether `word` is a receiver reading a position in `from..to` (compared
+/// modulo `2^(usize::BITS - 1)`, as [`reading`] keeps the low bits only).
+fn reads_in(word: usize, from: usize, to: usize) -> bool {
+    word & 1 == 1 && (word >> 1).wrapping_sub(from) & (usize::MAX >> 1) < to.wrapping_sub(from)
+}
+
+/// Fewest slots a channel gets beyond its capacity: a sender moves the limit
+/// (one heavy fence and a look at every receiver) once per margin's worth of
+/// sends. Loom models use the smallest, so that they move it.
+#[cfg(not(zerocast_loom))]
+const MIN_SLOTS: usize = 32;
+#[cfg(zerocast_loom)]
+const MIN_SLOTS: usize = 2;
+
+impl<T> Shared<T> {
     /// The slot of position `pos`.
     #[inline(always)]
     fn slot(&self, pos: usize) -> &Slot<T> {
@@ -104,11 +151,80 @@ impl<T> Shared<T> {
     fn add_receiver(self: &Arc<Self>, pos: usize) -> Receiver<T> {
         Receiver::new(self.clone(), self.handles.add_receiver(), pos)
     }
+
+    /// Publishes `at` in a receiver's `word` as the position it reads and
+    /// returns its slot if the message is there and not released; otherwise
+    /// clears the word. The caller clears it after reading the value.
+    #[inline(always)]
+    fn begin_read(&self, word: &AtomicUsize, at: usize) -> Option<&Slot<T>> {
+        // Release: a sender that sees this (or a later) word sees our earlier
+        // reads done.
+        word.store(reading(at), Ordering::Release);
+        // The light half: a sender raising `released` runs the heavy half
+        // before it looks at the words.
+        crate::wait::fence::light();
+        if distance(at, self.ends.released.load(Ordering::Acquire)) >= 0 {
+            let slot = self.slot(at);
+            // Acquire: the value its sender wrote before the position.
+            if slot.pos.load(Ordering::Acquire) == at {
+                return Some(slot);
+            }
+        }
+        word.store(0, Ordering::Release);
+        None
+    }
+
+    /// Waits until a sender may write position `pos`; the sender that
+    /// claimed the limit itself moves it on.
+    #[inline]
+    fn wait_for_limit(&self, pos: usize) {
+        if distance(pos, self.ends.limit.load(Ordering::Acquire)) < 0 {
+            return;
+        }
+        self.raise_limit(pos);
+    }
+
+    /// [`wait_for_limit`](Self::wait_for_limit) past the limit: the sender of
+    /// the limit's own position raises it by the margin (`slots - capacity`);
+    /// later ones wait for that.
+    #[cold]
+    #[inline(never)]
+    fn raise_limit(&self, pos: usize) {
+        let mut spins = 0;
+        loop {
+            let limit = self.ends.limit.load(Ordering::Acquire);
+            if distance(pos, limit) < 0 {
+                return;
+            }
+            if pos == limit {
+                break;
+            }
+            crate::lock::backoff(&mut spins);
+        }
+        let slots = self.slots.len();
+        let (from, to) = (pos.wrapping_sub(slots), pos.wrapping_sub(self.capacity));
+        // Receivers that look from here on stop below `to`...
+        self.ends.released.store(to, Ordering::Release);
+        crate::wait::fence::heavy();
+        // ...and those that looked before have published what they read:
+        // wait for each one still reading a position now released.
+        self.handles.for_each_word(|word| {
+            let mut spins = 0;
+            while reads_in(word.load(Ordering::Acquire), from, to) {
+                crate::lock::backoff(&mut spins);
+            }
+        });
+        // Acquire above, Release here: their reads come before our writes.
+        self.ends
+            .limit
+            .store(pos.wrapping_add(slots - self.capacity), Ordering::Release);
+    }
 }
 
-// SAFETY: every access to a slot's cells holds its lock word; values are moved
-// in by senders (`T: Send`) and read through `&T` by receivers on any thread
-// (`T: Sync`).
+// SAFETY: a slot's value is written only by the sender holding its lock, at a
+// position below the limit, so no receiver reads it then (the protocol above);
+// receivers read it only through `&T`. Values are moved in by senders
+// (`T: Send`) and read by receivers on any thread (`T: Sync`).
 unsafe impl<T: Send + Sync> Sync for Shared<T> {}
 // SAFETY: as above.
 unsafe impl<T: Send + Sync> Send for Shared<T> {}
@@ -116,9 +232,13 @@ unsafe impl<T: Send + Sync> Send for Shared<T> {}
 /// A broadcast channel holding the latest `capacity` messages (rounded up to a
 /// power of two), with one receiver; add more with [`Sender::subscribe`].
 ///
+/// The ring has twice that many slots (at least 32): a message stays in its
+/// slot, and is dropped, only when a sender writes that slot again, up to
+/// that many messages later.
+///
 /// # Panics
 ///
-/// If `capacity` is zero or above `isize::MAX / 2`.
+/// If `capacity` is zero or above `isize::MAX / 4`.
 ///
 /// # Examples
 ///
@@ -130,21 +250,30 @@ unsafe impl<T: Send + Sync> Send for Shared<T> {}
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(capacity > 0, "broadcast capacity must be at least 1");
     assert!(
-        capacity <= isize::MAX as usize / 2,
+        capacity <= isize::MAX as usize / 4,
         "broadcast capacity too large"
     );
+    // Before any receiver reads: both halves of the fence then agree.
+    crate::wait::fence::init();
     let capacity = capacity.next_power_of_two();
-    let slots: Vec<_> = (0..capacity)
+    let len = (2 * capacity).max(MIN_SLOTS);
+    let slots: Vec<_> = (0..len)
         .map(|i| Slot {
             lock: SlotLock::new(),
-            pos: UnsafeCell::new(i.wrapping_sub(capacity)),
+            pos: AtomicUsize::new(i.wrapping_sub(len)),
             value: UnsafeCell::new(None),
         })
         .collect();
     let shared = Arc::new(Shared {
-        tail: CachePadded::new(AtomicUsize::new(0)),
+        ends: CachePadded::new(Ends {
+            tail: AtomicUsize::new(0),
+            // The first lap writes empty slots: nothing to release.
+            limit: AtomicUsize::new(len),
+            released: AtomicUsize::new(0),
+        }),
         slots: slots.into_boxed_slice(),
-        mask: capacity - 1,
+        mask: len - 1,
+        capacity,
         handles: Handles::new(),
     });
     let receiver = shared.add_receiver(0);

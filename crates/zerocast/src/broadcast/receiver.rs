@@ -5,12 +5,13 @@ use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
 use core::ops::Deref;
+use core::ptr::NonNull;
 use core::task::{Context, Poll};
 
 use super::{distance, Shared, Slot};
 use crate::error::{RecvError, TryRecvError};
 use crate::reader::BufferReader;
-use crate::sync::Ordering;
+use crate::sync::{AtomicUsize, Ordering};
 
 /// One reader of a broadcast channel: its own position and its own waker slot.
 /// Not `Clone` (make another with [`Sender::subscribe`](super::Sender::subscribe));
@@ -23,32 +24,55 @@ pub struct Receiver<T> {
     id: usize,
     /// The next position to read.
     next: usize,
+    /// The word of slot `id`, where this receiver publishes the position it
+    /// reads: looked up once.
+    word: NonNull<AtomicUsize>,
 }
+
+// SAFETY: as the `Arc<Shared<T>>` it holds (which is `Send` and `Sync` for
+// `T: Send + Sync`); `word` points into that shared state.
+unsafe impl<T: Send + Sync> Send for Receiver<T> {}
+// SAFETY: as above; every method that reads takes `&mut self`.
+unsafe impl<T: Send + Sync> Sync for Receiver<T> {}
 
 impl<T> Receiver<T> {
     pub(super) fn new(shared: Arc<Shared<T>>, id: usize, next: usize) -> Self {
-        Self { shared, id, next }
+        let word = NonNull::from(shared.handles.word(id));
+        Self {
+            shared,
+            id,
+            next,
+            word,
+        }
     }
 
-    /// Read-locks the slot of the next position if its message is there and
-    /// moves past it. The common case — the next message is there — is
-    /// inlined; the rest (empty, closed, lagged) is not.
+    /// Publishes the next position as being read and, if its message is
+    /// there, moves past it and returns a guard on its slot (which clears
+    /// the word). The common cases — the next message is there, or nothing
+    /// was sent — are inlined; the rest (closed, lagged, a message being
+    /// written) is not.
     #[inline]
-    fn lock_next(&mut self) -> Result<&Slot<T>, TryRecvError> {
+    fn read_next(&mut self) -> Result<RecvGuard<'_, T>, TryRecvError> {
+        // SAFETY: the word lives in the waker set of `shared`, which `self`
+        // keeps alive (the set frees its slots only when it drops); the
+        // guard that borrows it borrows `self`.
+        let word = unsafe { self.word.as_ref() };
         let shared = &*self.shared;
-        let next = self.next;
-        if shared.tail.load(Ordering::Acquire) != next {
-            let slot = shared.slot(next);
-            if slot.lock.try_read() {
-                // SAFETY: read lock held: no writer changes `pos` now.
-                if unsafe { slot.pos.with(|p| *p) } == next {
-                    self.next = next.wrapping_add(1);
-                    return Ok(slot);
-                }
-                slot.lock.unlock_read();
+        let at = self.next;
+        let tail = shared.ends.tail.load(Ordering::Acquire);
+        if tail == at {
+            if !shared.handles.is_closed() {
+                // Nothing claimed past `next`: empty, without touching the slot.
+                return Err(TryRecvError::Empty);
+            }
+        } else if tail.wrapping_sub(at) <= shared.capacity {
+            if let Some(slot) = shared.begin_read(word, at) {
+                self.next = at.wrapping_add(1);
+                return Ok(RecvGuard::new(slot, word));
             }
         }
-        lock_next_slow(shared, &mut self.next).map(|at| shared.slot(at))
+        read_next_slow(shared, self.id, &mut self.next)
+            .map(|at| RecvGuard::new(shared.slot(at), word))
     }
 
     /// Borrows the next message in place, without waiting; the guard holds
@@ -71,10 +95,7 @@ impl<T> Receiver<T> {
     /// ```
     #[inline]
     pub fn try_recv_ref(&mut self) -> Result<RecvGuard<'_, T>, TryRecvError> {
-        Ok(RecvGuard {
-            slot: self.lock_next()?,
-            _not_send: PhantomData,
-        })
+        self.read_next()
     }
 
     /// Takes a clone of the next message, without waiting.
@@ -166,6 +187,7 @@ impl<T> Receiver<T> {
     /// (including ones that will turn out overwritten).
     pub fn len(&self) -> usize {
         self.shared
+            .ends
             .tail
             .load(Ordering::Acquire)
             .wrapping_sub(self.next)
@@ -178,16 +200,20 @@ impl<T> Receiver<T> {
 }
 
 /// The waited-for form of a `try_recv` error that ends the wait.
-/// [`Receiver::lock_next`] when its fast path found no message: looks again
+/// [`Receiver::read_next`] when its fast path found no message: looks again
 /// from `next`, telling empty, closed and lagged apart.
 #[cold]
 #[inline(never)]
-fn lock_next_slow<T>(shared: &Shared<T>, next: &mut usize) -> Result<usize, TryRecvError> {
-    match lock_next_once(shared, next) {
+fn read_next_slow<T>(
+    shared: &Shared<T>,
+    id: usize,
+    next: &mut usize,
+) -> Result<usize, TryRecvError> {
+    match read_next_once(shared, id, next) {
         Err(TryRecvError::Empty) if shared.handles.is_closed() => {
             // The last sender finished every send before it closed: look
             // once more, then the stream has ended.
-            match lock_next_once(shared, next) {
+            match read_next_once(shared, id, next) {
                 Err(TryRecvError::Empty) => Err(TryRecvError::Closed),
                 other => other,
             }
@@ -196,41 +222,45 @@ fn lock_next_slow<T>(shared: &Shared<T>, next: &mut usize) -> Result<usize, TryR
     }
 }
 
-/// Read-locks the slot of position `*next` if its message is there, moves
-/// `*next` past it and returns the position read; moves `*next` to the
-/// oldest message held when it was overwritten.
-fn lock_next_once<T>(shared: &Shared<T>, next: &mut usize) -> Result<usize, TryRecvError> {
+/// Reads position `*next` for receiver `id` if its message is there (moving
+/// `*next` past it and returning the position, with the receiver's word
+/// left published); moves `*next` to the oldest message kept when it lagged.
+#[inline]
+fn read_next_once<T>(
+    shared: &Shared<T>,
+    id: usize,
+    next: &mut usize,
+) -> Result<usize, TryRecvError> {
     let at = *next;
-    if shared.tail.load(Ordering::Acquire) == at {
-        // Nothing claimed past `next`: empty, without touching the slot.
-        return Err(TryRecvError::Empty);
+    loop {
+        let tail = shared.ends.tail.load(Ordering::Acquire);
+        if tail == at {
+            // Nothing claimed past `next`: empty, without touching the slot.
+            return Err(TryRecvError::Empty);
+        }
+        // The oldest message kept: `capacity` behind the tail, and not released.
+        let kept = tail.wrapping_sub(shared.capacity);
+        let released = shared.ends.released.load(Ordering::Acquire);
+        let oldest = if distance(released, kept) > 0 {
+            released
+        } else {
+            kept
+        };
+        if distance(at, oldest) < 0 {
+            *next = oldest;
+            return Err(TryRecvError::Lagged(oldest.wrapping_sub(at) as u64));
+        }
+        if shared.begin_read(shared.handles.word(id), at).is_some() {
+            *next = at.wrapping_add(1);
+            return Ok(at);
+        }
+        if distance(at, shared.ends.released.load(Ordering::Acquire)) >= 0 {
+            // Claimed and not written yet: its sender wakes the registered
+            // receivers when done.
+            return Err(TryRecvError::Empty);
+        }
+        // Released since we looked: count the lag.
     }
-    let slot = shared.slot(at);
-    if !slot.lock.try_read() {
-        // A sender is replacing this slot's value right now; it wakes the
-        // registered receivers when done.
-        return Err(TryRecvError::Empty);
-    }
-    // SAFETY: read lock held: no writer changes `pos` now.
-    let held = unsafe { slot.pos.with(|p| *p) };
-    let ahead = distance(held, at);
-    if ahead == 0 {
-        *next = at.wrapping_add(1);
-        return Ok(at);
-    }
-    slot.lock.unlock_read();
-    if ahead < 0 {
-        return Err(TryRecvError::Empty);
-    }
-    // Overwritten: a sender has claimed at least a ring past `next`.
-    // Continue from the oldest position still (or about to be) held.
-    let oldest = shared
-        .tail
-        .load(Ordering::Acquire)
-        .wrapping_sub(shared.capacity());
-    let missed = oldest.wrapping_sub(at) as u64;
-    *next = oldest;
-    Err(TryRecvError::Lagged(missed))
 }
 
 fn ended(e: TryRecvError) -> RecvError {
@@ -269,15 +299,28 @@ impl<T> fmt::Debug for Receiver<T> {
 /// work-stealing runtime).
 pub struct RecvGuard<'a, T> {
     slot: &'a Slot<T>,
+    /// The receiver's published position, cleared when the guard drops.
+    word: &'a AtomicUsize,
     _not_send: PhantomData<*const ()>,
+}
+
+impl<'a, T> RecvGuard<'a, T> {
+    fn new(slot: &'a Slot<T>, word: &'a AtomicUsize) -> Self {
+        Self {
+            slot,
+            word,
+            _not_send: PhantomData,
+        }
+    }
 }
 
 impl<T> Deref for RecvGuard<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        // SAFETY: the read lock is held for the guard's life, and the slot's
-        // position matched, so the value is written and no writer touches it.
+        // SAFETY: the slot's position matched ours (Acquire: the value is
+        // written) and our word publishes it until the guard drops, so no
+        // sender rewrites the value meanwhile (see the module docs).
         let value = unsafe { self.slot.value.with(|v| &*v) };
         value
             .as_ref()
@@ -287,7 +330,9 @@ impl<T> Deref for RecvGuard<'_, T> {
 
 impl<T> Drop for RecvGuard<'_, T> {
     fn drop(&mut self) {
-        self.slot.lock.unlock_read();
+        // Release: our reads of the value come before the write of a sender
+        // that sees the word cleared.
+        self.word.store(0, Ordering::Release);
     }
 }
 

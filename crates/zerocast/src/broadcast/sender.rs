@@ -40,23 +40,23 @@ impl<T> Sender<T> {
         if shared.handles.receivers() == 0 {
             return Err(SendError(value));
         }
-        let pos = shared.tail.fetch_add(1, Ordering::AcqRel);
+        let pos = shared.ends.tail.fetch_add(1, Ordering::AcqRel);
+        shared.wait_for_limit(pos);
         let slot = shared.slot(pos);
         let held = slot.lock.write();
-        // SAFETY: the write lock is held: no reader or other writer touches
-        // the slot's cells.
-        let replaced = unsafe {
-            slot.pos.with_mut(|held| {
-                if distance(*held, pos) > 0 {
-                    // A sender a whole ring ahead of us got here first: our
-                    // message is already overwritten for every receiver, who
-                    // will see it counted in `Lagged`.
-                    Some(value)
-                } else {
-                    *held = pos;
-                    slot.value.with_mut(|v| (*v).replace(value))
-                }
-            })
+        let replaced = if distance(slot.pos.load(Ordering::Relaxed), pos) > 0 {
+            // A sender a whole ring ahead of us got here first: our message
+            // is already overwritten for every receiver, who will see it
+            // counted in `Lagged`.
+            Some(value)
+        } else {
+            // SAFETY: the write lock is held (no other sender touches the
+            // value) and `pos` is below the limit, so no receiver reads the
+            // slot (see the module docs).
+            let old = unsafe { slot.value.with_mut(|v| (*v).replace(value)) };
+            // Release: a receiver that sees `pos` sees the value.
+            slot.pos.store(pos, Ordering::Release);
+            old
         };
         drop(held);
         // The overwritten value is dropped outside the lock.
@@ -69,7 +69,7 @@ impl<T> Sender<T> {
     /// reserved now (an allocation only when all reserved slots are taken).
     pub fn subscribe(&self) -> Receiver<T> {
         self.shared
-            .add_receiver(self.shared.tail.load(Ordering::Acquire))
+            .add_receiver(self.shared.ends.tail.load(Ordering::Acquire))
     }
 
     /// How many receivers there are now.
@@ -79,7 +79,7 @@ impl<T> Sender<T> {
 
     /// The ring's capacity (the requested capacity rounded up to a power of two).
     pub fn capacity(&self) -> usize {
-        self.shared.capacity()
+        self.shared.capacity
     }
 }
 

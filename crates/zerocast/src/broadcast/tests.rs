@@ -95,17 +95,21 @@ fn send_without_receivers_hands_the_value_back() {
 fn values_are_dropped_when_overwritten_and_with_the_channel() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, mut rx) = channel::<Counted>(2);
-    for i in 0..5 {
+    let slots = tx.shared.slots.len();
+    assert_eq!(slots, 32, "twice the capacity, at least 32");
+    for i in 0..slots as u32 + 3 {
         tx.send(Counted(i, drops.clone())).unwrap();
     }
     assert_eq!(drops.load(Ordering::SeqCst), 3, "three overwritten");
-    assert!(matches!(rx.try_recv_ref(), Err(TryRecvError::Lagged(3))));
-    assert_eq!(rx.try_recv_ref().unwrap().0, 3, "read in place");
+    // Lag counts from the capacity, not from what the slots still hold.
+    let kept = slots + 3 - 2;
+    assert!(matches!(rx.try_recv_ref(), Err(TryRecvError::Lagged(n)) if n == kept as u64));
+    assert_eq!(rx.try_recv_ref().unwrap().0 as usize, kept, "read in place");
     drop((tx, rx));
     assert_eq!(
         drops.load(Ordering::SeqCst),
-        5,
-        "the two held go with the ring"
+        slots + 3,
+        "the ones held go with the ring"
     );
 }
 
@@ -151,22 +155,65 @@ fn more_than_64_receivers_are_all_woken() {
 
 #[test]
 fn a_sender_a_ring_ahead_wins_the_slot() {
-    // Positions 0 and 2 share slot 0 of a ring of 2; if the sender of 2
-    // writes first, the sender of 0 must not overwrite it with older data.
-    let (tx, mut rx) = channel::<u32>(2);
+    // Positions 0 and `slots` share slot 0; if the sender of `slots` writes
+    // first, the sender of 0 must not overwrite it with older data.
+    let (tx, mut rx) = channel::<usize>(2);
     let shared = &tx.shared;
-    shared.tail.store(2, Ordering::SeqCst);
-    tx.send(20).unwrap(); // position 2
+    let slots = shared.slots.len();
+    shared.ends.tail.store(slots, Ordering::SeqCst);
+    tx.send(20).unwrap(); // position `slots`, which moves the limit on
                           // A stale sender of position 0 arriving late:
-    shared.tail.store(0, Ordering::SeqCst);
+    shared.ends.tail.store(0, Ordering::SeqCst);
     tx.send(0).unwrap();
-    shared.tail.store(3, Ordering::SeqCst);
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(1)));
+    shared.ends.tail.store(slots + 1, Ordering::SeqCst);
+    let kept = slots + 1 - 2;
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(kept as u64)));
     assert_eq!(
         rx.try_recv(),
         Err(TryRecvError::Empty),
-        "position 1 not yet written"
+        "the position after 0 in the ring is not yet written"
     );
+}
+
+#[test]
+fn a_sender_that_must_release_a_position_waits_for_its_reader() {
+    let (tx, mut rx) = channel::<usize>(1);
+    let slots = tx.shared.slots.len();
+    tx.send(0).unwrap();
+    let guard = rx.try_recv_ref().unwrap();
+    let done = AtomicUsize::new(0);
+    let sender = {
+        let done = &done;
+        std::thread::scope(|scope| {
+            let handle = scope.spawn(move || {
+                // Position `slots` rewrites slot 0: its sender releases
+                // position 0 first, which our guard is reading.
+                for i in 1..=slots {
+                    tx.send(i).unwrap();
+                    done.store(i, Ordering::SeqCst);
+                }
+                tx
+            });
+            while done.load(Ordering::SeqCst) < slots - 1 {
+                std::thread::yield_now();
+            }
+            // It has sent everything up to the one that rewrites slot 0, and
+            // stays there while the guard reads.
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert_eq!(
+                done.load(Ordering::SeqCst),
+                slots - 1,
+                "stops before slot 0"
+            );
+            assert_eq!(*guard, 0, "the value read is intact");
+            drop(guard);
+            handle.join().unwrap()
+        })
+    };
+    assert_eq!(done.load(Ordering::SeqCst), slots);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(slots as u64 - 1)));
+    assert_eq!(rx.try_recv(), Ok(slots));
+    drop(sender);
 }
 
 #[test]

@@ -85,6 +85,18 @@ impl Handles {
         unsafe { self.wakers.register_owned(id, waker) };
     }
 
+    /// Receiver `id`'s word (see [`WakerSet::word`]).
+    #[inline]
+    pub(crate) fn word(&self, id: usize) -> &AtomicUsize {
+        self.wakers.word(id)
+    }
+
+    /// Calls `f` with every receiver slot's word (see
+    /// [`WakerSet::for_each_word`]).
+    pub(crate) fn for_each_word(&self, f: impl FnMut(&AtomicUsize)) {
+        self.wakers.for_each_word(f);
+    }
+
     /// Wakes every registered receiver once.
     #[inline]
     pub(crate) fn wake_all(&self) {

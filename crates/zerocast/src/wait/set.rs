@@ -19,16 +19,28 @@ struct Chunk {
     registered: CachePadded<AtomicUsize>,
     /// Bit `i`: id `k * WORD + i` belongs to a subscriber.
     claimed: AtomicUsize,
-    cells: Box<[CachePadded<WaitCell>]>,
+    cells: Box<[CachePadded<Member>]>,
     /// The next chunk, appended by [`WakerSet::reserve`] and freed with the set.
     next: AtomicPtr<Chunk>,
+}
+
+/// One subscriber's slot, on a cache line of its own: its waker, and a word
+/// it publishes for its notifiers to read (see [`WakerSet::word`]).
+struct Member {
+    cell: WaitCell,
+    word: AtomicUsize,
 }
 
 impl Chunk {
     /// A chunk of `len` slots (at most [`WORD`]), the first `claimed` of them taken.
     fn new(len: usize, claimed: usize) -> Self {
         let cells: Vec<_> = (0..len)
-            .map(|_| CachePadded::new(WaitCell::new()))
+            .map(|_| {
+                CachePadded::new(Member {
+                    cell: WaitCell::new(),
+                    word: AtomicUsize::new(0),
+                })
+            })
             .collect();
         Self {
             registered: CachePadded::new(AtomicUsize::new(0)),
@@ -122,6 +134,31 @@ impl WakerSet {
         }
     }
 
+    /// Subscriber `id`'s word: a value of the subscriber's own (0 until it
+    /// stores one), on its slot's cache line, that its notifiers read with
+    /// [`for_each_word`](Self::for_each_word) — `broadcast` keeps there the
+    /// position a receiver is reading. The subscriber stores 0 before its id
+    /// is released.
+    #[inline]
+    pub(crate) fn word(&self, id: usize) -> &AtomicUsize {
+        let chunk = if id < WORD {
+            &self.first
+        } else {
+            self.chunk(id)
+        };
+        &chunk.cells[id % WORD].word
+    }
+
+    /// Calls `f` with the word of every slot, reserved or not (a free slot's
+    /// word is 0).
+    pub(crate) fn for_each_word(&self, mut f: impl FnMut(&AtomicUsize)) {
+        for chunk in self.chunks() {
+            for member in chunk.cells.iter() {
+                f(&member.word);
+            }
+        }
+    }
+
     fn chunks(&self) -> impl Iterator<Item = &Chunk> {
         core::iter::successors(Some(&self.first), |c| c.next())
     }
@@ -179,7 +216,7 @@ impl WakerSet {
         let chunk = self.chunk(id);
         let bit = 1 << (id % WORD);
         let registered = chunk.registered.fetch_and(!bit, Ordering::AcqRel) & bit != 0;
-        let waker = chunk.cells[id % WORD].take();
+        let waker = chunk.cells[id % WORD].cell.take();
         chunk.claimed.fetch_and(!bit, Ordering::Release);
         if let (true, Some(waker)) = (registered, waker) {
             waker.wake();
@@ -194,7 +231,7 @@ impl WakerSet {
     /// If no slot `id` exists (a bug in the channel using it).
     pub fn register(&self, id: usize, waker: &Waker) {
         let chunk = self.chunk(id);
-        chunk.cells[id % WORD].register(waker);
+        chunk.cells[id % WORD].cell.register(waker);
         // An RMW on the same word `wake_all` swaps: orders this registration
         // against every notification.
         chunk
@@ -213,7 +250,7 @@ impl WakerSet {
     #[inline]
     pub(crate) unsafe fn register_owned(&self, id: usize, waker: &Waker) {
         let chunk = self.chunk(id);
-        let cell = &chunk.cells[id % WORD];
+        let cell = &chunk.cells[id % WORD].cell;
         // SAFETY: the caller's promise: no other registrant writes the slot.
         if !unsafe { cell.holds(waker) } {
             cell.register(waker);
@@ -311,7 +348,7 @@ impl WakerSet {
             bits &= bits - 1;
             // The bit was set after the waiter stored its waker: no need for
             // `wake`'s check of the cell's state.
-            chunk.cells[bit].wake_registered();
+            chunk.cells[bit].cell.wake_registered();
         }
     }
 
@@ -321,7 +358,7 @@ impl WakerSet {
         let bit = 1 << (id % WORD);
         // The mask's RMW orders this against the registration, as in `wake_all`.
         if chunk.registered.fetch_and(!bit, Ordering::AcqRel) & bit != 0 {
-            chunk.cells[id % WORD].wake_registered();
+            chunk.cells[id % WORD].cell.wake_registered();
         }
     }
 
