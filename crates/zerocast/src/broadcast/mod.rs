@@ -70,19 +70,18 @@ use alloc::vec::Vec;
 
 pub use self::receiver::{Receiver, RecvGuard};
 pub use self::sender::Sender;
-use crate::lock::SlotLock;
-use crate::sync::{AtomicUsize, CachePadded, Ordering, UnsafeCell};
+use crate::sync::{fence, AtomicUsize, CachePadded, Ordering, UnsafeCell};
 use crate::wait::Handles;
 
 /// One slot of the ring.
 struct Slot<T> {
-    /// Senders of this slot (a ring apart) take it in turn; receivers never do.
-    lock: SlotLock,
     /// The position of the value held (a lap before the slot's first position
-    /// while empty). Written under `lock` after the value (Release).
+    /// while empty). Written by that position's sender after the value
+    /// (Release).
     pos: AtomicUsize,
-    /// The value; `None` only before the first write. Written under `lock`
-    /// while no receiver reads its position (the limit protocol); read by
+    /// The value; `None` only before the first write. Written only by the
+    /// sender of a position below the limit, while no receiver reads the
+    /// slot and no other sender writes it (the limit protocol); read by
     /// receivers that saw `pos` equal to theirs.
     value: UnsafeCell<Option<T>>,
 }
@@ -107,6 +106,10 @@ struct Shared<T> {
     /// How far behind the tail a receiver may be before it lags (a power of
     /// two, at most half the slots).
     capacity: usize,
+    /// Whether the margin (`slots - capacity`) is at least
+    /// [`ASYMMETRIC_MARGIN`]: the fence's halves are then a compiler fence
+    /// and a `membarrier`, else two `SeqCst` fences.
+    asymmetric: bool,
     /// Sender and receiver counts, close, the receivers' waker slots and
     /// their published positions.
     handles: Handles,
@@ -135,6 +138,13 @@ fn reads_in(word: usize, from: usize, to: usize) -> bool {
 /// sends. Loom models use the smallest, so that they move it.
 #[cfg(not(zerocast_loom))]
 const MIN_SLOTS: usize = 32;
+
+/// The margin from which the fence is asymmetric (a compiler fence per read,
+/// a `membarrier` per margin: up to ~5 µs while the receivers' cores are
+/// busy, so at most ~20 ns a message here). Below it both halves are `SeqCst`
+/// fences: one per read, still cheaper than the two read-modify-writes of a
+/// read lock.
+const ASYMMETRIC_MARGIN: usize = 256;
 #[cfg(zerocast_loom)]
 const MIN_SLOTS: usize = 2;
 
@@ -162,7 +172,11 @@ impl<T> Shared<T> {
         word.store(reading(at), Ordering::Release);
         // The light half: a sender raising `released` runs the heavy half
         // before it looks at the words.
-        crate::wait::fence::light();
+        if self.asymmetric {
+            crate::wait::fence::light();
+        } else {
+            fence(Ordering::SeqCst);
+        }
         if distance(at, self.ends.released.load(Ordering::Acquire)) >= 0 {
             let slot = self.slot(at);
             // Acquire: the value its sender wrote before the position.
@@ -172,6 +186,31 @@ impl<T> Shared<T> {
         }
         word.store(0, Ordering::Release);
         None
+    }
+
+    /// Claims the next position for a sender.
+    #[inline]
+    fn claim(&self) -> usize {
+        self.ends.tail.fetch_add(1, Ordering::AcqRel)
+    }
+
+    /// Writes `value` at position `pos` once the limit allows, and returns
+    /// the value the slot held (dropped by the caller, after its wake-ups).
+    ///
+    /// # Safety
+    ///
+    /// `pos` comes from [`claim`](Self::claim), once.
+    #[inline]
+    unsafe fn write(&self, pos: usize, value: T) -> Option<T> {
+        self.wait_for_limit(pos);
+        let slot = self.slot(pos);
+        // SAFETY: `pos` is ours and below the limit: no receiver reads this
+        // slot, and the sender of its previous position has finished (see
+        // the module docs).
+        let replaced = unsafe { slot.value.with_mut(|v| (*v).replace(value)) };
+        // Release: a receiver that sees `pos` sees the value.
+        slot.pos.store(pos, Ordering::Release);
+        replaced
     }
 
     /// Waits until a sender may write position `pos`; the sender that
@@ -205,7 +244,11 @@ impl<T> Shared<T> {
         let (from, to) = (pos.wrapping_sub(slots), pos.wrapping_sub(self.capacity));
         // Receivers that look from here on stop below `to`...
         self.ends.released.store(to, Ordering::Release);
-        crate::wait::fence::heavy();
+        if self.asymmetric {
+            crate::wait::fence::heavy();
+        } else {
+            fence(Ordering::SeqCst);
+        }
         // ...and those that looked before have published what they read:
         // wait for each one still reading a position now released.
         self.handles.for_each_word(|word| {
@@ -214,15 +257,27 @@ impl<T> Shared<T> {
                 crate::lock::backoff(&mut spins);
             }
         });
-        // Acquire above, Release here: their reads come before our writes.
+        // Wait for the senders of the released positions: each slot is then
+        // written by one sender at a time, in order of position.
+        let mut at = from;
+        while at != to {
+            let mut spins = 0;
+            while distance(self.slot(at).pos.load(Ordering::Acquire), at) < 0 {
+                crate::lock::backoff(&mut spins);
+            }
+            at = at.wrapping_add(1);
+        }
+        // Acquire above, Release here: their reads and writes come before
+        // the writes of the senders the new limit lets in.
         self.ends
             .limit
             .store(pos.wrapping_add(slots - self.capacity), Ordering::Release);
     }
 }
 
-// SAFETY: a slot's value is written only by the sender holding its lock, at a
-// position below the limit, so no receiver reads it then (the protocol above);
+// SAFETY: a slot's value is written only by the sender of a position below
+// the limit, so no receiver reads it and no other sender writes it then (the
+// protocol above);
 // receivers read it only through `&T`. Values are moved in by senders
 // (`T: Send`) and read by receivers on any thread (`T: Sync`).
 unsafe impl<T: Send + Sync> Sync for Shared<T> {}
@@ -259,7 +314,6 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     let len = (2 * capacity).max(MIN_SLOTS);
     let slots: Vec<_> = (0..len)
         .map(|i| Slot {
-            lock: SlotLock::new(),
             pos: AtomicUsize::new(i.wrapping_sub(len)),
             value: UnsafeCell::new(None),
         })
@@ -274,6 +328,7 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         slots: slots.into_boxed_slice(),
         mask: len - 1,
         capacity,
+        asymmetric: len - capacity >= ASYMMETRIC_MARGIN,
         handles: Handles::new(),
     });
     let receiver = shared.add_receiver(0);

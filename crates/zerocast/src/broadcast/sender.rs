@@ -3,7 +3,7 @@
 use alloc::sync::Arc;
 use core::fmt;
 
-use super::{distance, Receiver, Shared};
+use super::{Receiver, Shared};
 use crate::error::SendError;
 use crate::sync::Ordering;
 
@@ -40,28 +40,13 @@ impl<T> Sender<T> {
         if shared.handles.receivers() == 0 {
             return Err(SendError(value));
         }
-        let pos = shared.ends.tail.fetch_add(1, Ordering::AcqRel);
-        shared.wait_for_limit(pos);
-        let slot = shared.slot(pos);
-        let held = slot.lock.write();
-        let replaced = if distance(slot.pos.load(Ordering::Relaxed), pos) > 0 {
-            // A sender a whole ring ahead of us got here first: our message
-            // is already overwritten for every receiver, who will see it
-            // counted in `Lagged`.
-            Some(value)
-        } else {
-            // SAFETY: the write lock is held (no other sender touches the
-            // value) and `pos` is below the limit, so no receiver reads the
-            // slot (see the module docs).
-            let old = unsafe { slot.value.with_mut(|v| (*v).replace(value)) };
-            // Release: a receiver that sees `pos` sees the value.
-            slot.pos.store(pos, Ordering::Release);
-            old
-        };
-        drop(held);
-        // The overwritten value is dropped outside the lock.
-        drop(replaced);
+        let pos = shared.claim();
+        // SAFETY: we just claimed `pos`.
+        let replaced = unsafe { shared.write(pos, value) };
         shared.handles.wake_all();
+        // The overwritten value is dropped last: if its drop panics, the
+        // message is sent and the receivers are woken.
+        drop(replaced);
         Ok(())
     }
 

@@ -154,25 +154,39 @@ fn more_than_64_receivers_are_all_woken() {
 }
 
 #[test]
-fn a_sender_a_ring_ahead_wins_the_slot() {
-    // Positions 0 and `slots` share slot 0; if the sender of `slots` writes
-    // first, the sender of 0 must not overwrite it with older data.
+fn a_sender_that_laps_a_slow_sender_waits_for_its_write() {
+    // Position 0 is claimed and not yet written (a sender held up between
+    // its claim and its write); the sender of position `slots`, which
+    // rewrites slot 0, waits for it instead of writing the slot at the same
+    // time or being overwritten by older data.
     let (tx, mut rx) = channel::<usize>(2);
-    let shared = &tx.shared;
+    let shared = tx.shared.clone();
     let slots = shared.slots.len();
-    shared.ends.tail.store(slots, Ordering::SeqCst);
-    tx.send(20).unwrap(); // position `slots`, which moves the limit on
-                          // A stale sender of position 0 arriving late:
-    shared.ends.tail.store(0, Ordering::SeqCst);
-    tx.send(0).unwrap();
-    shared.ends.tail.store(slots + 1, Ordering::SeqCst);
+    let held_up = shared.claim();
+    let done = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let lapping = scope.spawn(|| {
+            for i in 1..=slots {
+                tx.send(i).unwrap();
+                done.store(i, Ordering::SeqCst);
+            }
+        });
+        while done.load(Ordering::SeqCst) < slots - 1 {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(done.load(Ordering::SeqCst), slots - 1, "waits at slot 0");
+        // SAFETY: `held_up` was claimed above and is written once.
+        let replaced = unsafe { shared.write(held_up, 0) };
+        assert_eq!(replaced, None, "slot 0's first write");
+        lapping.join().unwrap();
+    });
     let kept = slots + 1 - 2;
     assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(kept as u64)));
-    assert_eq!(
-        rx.try_recv(),
-        Err(TryRecvError::Empty),
-        "the position after 0 in the ring is not yet written"
-    );
+    // Position `i` holds `i`.
+    assert_eq!(rx.try_recv(), Ok(kept));
+    assert_eq!(rx.try_recv(), Ok(slots), "slot 0 holds the newer value");
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
 }
 
 #[test]
