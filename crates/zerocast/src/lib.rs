@@ -10,7 +10,7 @@
 //! | [`ring`] | [`ring::EventRing`]: a local fixed ring, no heap at all |
 //! | [`spsc`] | bounded single-producer single-consumer channel |
 //! | [`multicast`] | lossless fan-out: every subscriber sees every message, the slowest applies backpressure (feature `alloc`, targets with 64-bit atomics) |
-//! | [`broadcast`] | lossy fan-out: the sender never waits, a receiver that falls a ring behind is told `Lagged(n)` (feature `alloc`) |
+//! | [`broadcast`] | lossy fan-out: senders never wait for slow receivers, a receiver more than `capacity` behind is told `Lagged(n)` (feature `alloc`) |
 //! | [`watch`] | the latest value, read in place, `changed().await` (feature `alloc`) |
 //! | [`mailbox`] | one slot, overwritten; the replaced value is handed back (feature `alloc`) |
 //! | [`pool`] | [`pool::ObjectPool`]: `N` values in place, lent through a guard that returns them (`no_std`, no heap); slab, scratch and [`pool::BufferPool`] with refcounted [`pool::Packet`]s (feature `alloc`) |

@@ -1,39 +1,44 @@
 //! Lossy fan-out (the SPMC ring profile): every receiver sees every message
-//! unless it falls a whole ring behind, in which case it is told how many it
-//! missed ([`RecvError::Lagged`](crate::RecvError::Lagged)) and goes on from the
-//! oldest message still held. The sender never waits for slow receivers.
+//! unless it falls more than `capacity` messages behind, in which case it is
+//! told how many it missed ([`RecvError::Lagged`](crate::RecvError::Lagged))
+//! and goes on from the oldest message kept. Senders never wait for slow
+//! receivers, only (rarely, see below) for one in the middle of reading a
+//! message they are about to overwrite.
 //!
 //! [`channel`] returns a [`Sender`] (`Clone`: many senders) and a first
 //! [`Receiver`]; [`Sender::subscribe`] adds receivers at any time, each starting
 //! at the next message with its waker slot reserved then. Receivers take clones
 //! (`T: Clone`) or read in place through a [`RecvGuard`]. Nothing allocates per
 //! message, waiting included; `subscribe` allocates only when the channel's
-//! waker slots (reserved 64 at a time) are all taken.
+//! waker slots (8 with the channel, then 64 at a time) are all taken.
 //!
 //! # Protocol
 //!
 //! Senders claim positions with one `fetch_add` on the tail — no global lock.
-//! The ring has more slots than the capacity: a receiver more than `capacity`
-//! messages behind is told it lagged, and the slots beyond that margin let
-//! senders run ahead of the slowest reader without meeting it. Slot
-//! `pos % slots` holds a value and the position it was sent at (an atomic);
-//! senders write a position only below a *limit*, and a receiver reads one
-//! only at or above *released* (`limit - slots`).
+//! The ring has twice `capacity` slots (at least 32): a receiver more than
+//! `capacity` messages behind is told it lagged, and the other half, the
+//! *margin*, lets senders run ahead of the slowest reader without meeting it.
+//! Slot `pos % slots` holds a value and the position it was sent at (an
+//! atomic); senders write a position only below a *limit*, and a receiver
+//! reads one only at or above *released* (`limit - slots`).
 //!
 //! A receiver reads with no read-modify-write: it publishes the position it
 //! is about to read in a word of its own (on its waker slot's cache line),
 //! checks that the position is not released, reads the slot's position
 //! (equal: the message is there; older: not yet written, `Empty`), clones or
-//! borrows the value, and clears its word. A sender that claims the limit
+//! borrows the value, and clears its word. The sender that claims the limit
 //! moves it on by the margin: it raises *released*, waits for any receiver
-//! whose word shows a position now released (one still cloning it), then
-//! raises the limit. The receiver's publish and the sender's raise are the
-//! two halves of an asymmetric fence ([`wait`](crate::wait)'s: a compiler
-//! fence per read, a `membarrier` system call per margin's worth of sends on
-//! Linux; `SeqCst` fences elsewhere), so either the receiver sees the new
-//! bound and stops, or the sender sees the receiver and waits for it. Senders
-//! of one slot a ring apart take the slot's write lock in turn; the later
-//! position wins. A sender wakes the receivers that registered (one
+//! whose word shows a position now released (one still reading it) and for
+//! the senders of those positions to have written them, then raises the
+//! limit. So no receiver reads a slot while it is written, and senders a ring
+//! apart never share a slot: a send is a claim, a write and a `Release` store
+//! of the position, with no lock. The receiver's publish and the sender's
+//! raise are the two halves of a fence, so either the receiver sees the new
+//! bound and stops, or the sender sees the receiver and waits for it: from a
+//! margin of 256 slots (a capacity of 256 or more) an asymmetric one
+//! ([`wait`](crate::wait)'s: a compiler fence per read, a `membarrier` system
+//! call per margin's worth of sends on Linux), below it or without that call
+//! two `SeqCst` fences. A sender then wakes the receivers that registered (one
 //! read-modify-write when none did).
 //!
 //! **Head-of-line blocking:** a [`RecvGuard`] keeps its position published,

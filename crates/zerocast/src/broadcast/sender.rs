@@ -19,8 +19,10 @@ impl<T> Sender<T> {
     }
 
     /// Sends `value` to every receiver, overwriting the oldest message once the
-    /// ring is full (receivers that had not read it get `Lagged`). Never waits
-    /// for receivers and never allocates.
+    /// ring is full (receivers that had not read it get `Lagged`). Never
+    /// allocates, and never waits for slow receivers: once per margin's worth
+    /// of sends (see the module docs) it waits for any receiver in the middle
+    /// of reading a message it releases, and for any sender still writing one.
     ///
     /// # Errors
     ///
