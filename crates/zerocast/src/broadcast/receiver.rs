@@ -113,7 +113,11 @@ impl<T> Receiver<T> {
 
     /// Polls for a clone of the next message; on `Pending`, `cx`'s waker is
     /// stored in this receiver's reserved slot (no allocation).
-    #[inline]
+    // Not inlined: the future of `recv` (and a caller's own future around
+    // it) then stays small enough for the compiler to inline into the task
+    // that awaits it, which saves that future's state dispatch on every
+    // message (broadcast4/async 32.6-35.8 -> 30.3-30.4 ns in alternating runs).
+    #[inline(never)]
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>>
     where
         T: Clone,
