@@ -287,7 +287,15 @@ fn multicast_cross_thread_blocking_allocates_nothing() {
 
 #[test]
 fn broadcast_send_recv_lag_and_close_allocate_nothing() {
-    let (tx, mut rx) = broadcast::channel::<u64>(64);
+    // 64: both halves of the read fence are SeqCst fences; 1024: the sender's
+    // half is a `membarrier` call (on Linux). Both move the limit many times.
+    for capacity in [64, 1024] {
+        broadcast_round_trip_lag_and_close(capacity);
+    }
+}
+
+fn broadcast_round_trip_lag_and_close(capacity: u64) {
+    let (tx, mut rx) = broadcast::channel::<u64>(capacity as usize);
     let mut other = tx.subscribe();
     let run = |tx: &broadcast::Sender<u64>,
                rx: &mut broadcast::Receiver<u64>,
@@ -297,14 +305,15 @@ fn broadcast_send_recv_lag_and_close_allocate_nothing() {
             assert_eq!(rx.try_recv(), Ok(i));
             assert_eq!(*other.try_recv_ref().unwrap(), i);
         }
-        // Lag: a ring and a half behind.
-        for i in 0..96 {
+        // Lag: a capacity and a half behind.
+        for i in 0..capacity + capacity / 2 {
             tx.send(i).unwrap();
         }
-        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(32)));
+        let missed = capacity / 2;
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(missed)));
         assert!(matches!(
             other.try_recv_ref(),
-            Err(TryRecvError::Lagged(32))
+            Err(TryRecvError::Lagged(n)) if n == missed
         ));
         while rx.try_recv().is_ok() {}
         while other.try_recv().is_ok() {}
@@ -312,7 +321,7 @@ fn broadcast_send_recv_lag_and_close_allocate_nothing() {
     };
     run(&tx, &mut rx, &mut other); // warm-up
     let ((), stats) = count_allocs(|| run(&tx, &mut rx, &mut other));
-    assert_eq!(stats, AllocStats::ZERO);
+    assert_eq!(stats, AllocStats::ZERO, "capacity {capacity}");
     let (result, stats) = count_allocs(move || {
         drop(tx);
         rx.try_recv()
