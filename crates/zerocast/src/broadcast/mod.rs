@@ -97,8 +97,8 @@ struct Ends {
     tail: AtomicUsize,
     /// Senders write positions below this only.
     limit: AtomicUsize,
-    /// `limit - slots` once the slots at or above it are safe from senders:
-    /// receivers read positions at or above it only.
+    /// Positions below this may be rewritten (it is `limit - slots`, raised
+    /// before the limit): receivers read positions at or above it only.
     released: AtomicUsize,
 }
 
@@ -138,9 +138,10 @@ fn reads_in(word: usize, from: usize, to: usize) -> bool {
     word & 1 == 1 && (word >> 1).wrapping_sub(from) & (usize::MAX >> 1) < to.wrapping_sub(from)
 }
 
-/// Fewest slots a channel gets beyond its capacity: a sender moves the limit
-/// (one heavy fence and a look at every receiver) once per margin's worth of
-/// sends. Loom models use the smallest, so that they move it.
+/// Fewest slots a channel gets (otherwise twice its capacity): a sender moves
+/// the limit (a fence and a look at every receiver) once per margin's worth
+/// of sends, the margin being the slots beyond the capacity. Loom models use
+/// the smallest ring, so that they move it.
 #[cfg(not(zerocast_loom))]
 const MIN_SLOTS: usize = 32;
 
