@@ -149,6 +149,29 @@ fn multicast_subscribers_leaving_under_load_never_stall_the_rest() {
     }
 }
 
+/// Sends `make(sender, seq)` for `seq` in `0..per_sender` from two threads
+/// (senders 0 and 1), then drops the last sender, closing the channel.
+fn send_from_two_threads<T: Clone + Send + Sync + 'static>(
+    tx: broadcast::Sender<T>,
+    per_sender: u64,
+    make: fn(u64, u64) -> T,
+) {
+    let senders: Vec<_> = (0..2u64)
+        .map(|id| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for seq in 0..per_sender {
+                    tx.send(make(id, seq)).unwrap();
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    for s in senders {
+        s.join().unwrap();
+    }
+}
+
 #[test]
 fn broadcast_two_senders_three_receivers_account_for_every_message() {
     const PER_SENDER: u64 = 1_000_000;
@@ -176,20 +199,7 @@ fn broadcast_two_senders_three_receivers_account_for_every_message() {
             })
         })
         .collect();
-    let senders: Vec<_> = (0..2u64)
-        .map(|id| {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for seq in 0..PER_SENDER {
-                    tx.send(id << 32 | seq).unwrap();
-                }
-            })
-        })
-        .collect();
-    drop(tx);
-    for s in senders {
-        s.join().unwrap();
-    }
+    send_from_two_threads(tx, PER_SENDER, |id, seq| id << 32 | seq);
     for r in readers {
         let (delivered, lagged) = r.join().unwrap();
         assert_eq!(
@@ -227,20 +237,7 @@ fn broadcast_values_read_in_place_while_senders_lap_the_ring_are_never_torn() {
             })
         })
         .collect();
-    let senders: Vec<_> = (0..2u64)
-        .map(|id| {
-            let tx = tx.clone();
-            std::thread::spawn(move || {
-                for seq in 0..PER_SENDER {
-                    tx.send([id << 32 | seq; 4]).unwrap();
-                }
-            })
-        })
-        .collect();
-    drop(tx);
-    for s in senders {
-        s.join().unwrap();
-    }
+    send_from_two_threads(tx, PER_SENDER, |id, seq| [id << 32 | seq; 4]);
     for r in readers {
         let (read, lagged) = r.join().unwrap();
         assert_eq!(

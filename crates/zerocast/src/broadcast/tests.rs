@@ -153,16 +153,10 @@ fn more_than_64_receivers_are_all_woken() {
     drop(again);
 }
 
-#[test]
-fn a_sender_that_laps_a_slow_sender_waits_for_its_write() {
-    // Position 0 is claimed and not yet written (a sender held up between
-    // its claim and its write); the sender of position `slots`, which
-    // rewrites slot 0, waits for it instead of writing the slot at the same
-    // time or being overwritten by older data.
-    let (tx, mut rx) = channel::<usize>(2);
-    let shared = tx.shared.clone();
-    let slots = shared.slots.len();
-    let held_up = shared.claim();
+/// Sends `1..=slots` from another thread and checks that it stops before the
+/// send that rewrites slot 0 until `unblock` has run, then that it finishes.
+fn the_lap_waits_until(tx: &Sender<usize>, unblock: impl FnOnce()) {
+    let slots = tx.shared.slots.len();
     let done = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let lapping = scope.spawn(|| {
@@ -176,10 +170,25 @@ fn a_sender_that_laps_a_slow_sender_waits_for_its_write() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert_eq!(done.load(Ordering::SeqCst), slots - 1, "waits at slot 0");
-        // SAFETY: `held_up` was claimed above and is written once.
-        let replaced = unsafe { shared.write(held_up, 0) };
-        assert_eq!(replaced, None, "slot 0's first write");
+        unblock();
         lapping.join().unwrap();
+    });
+    assert_eq!(done.load(Ordering::SeqCst), slots);
+}
+
+#[test]
+fn a_sender_that_laps_a_slow_sender_waits_for_its_write() {
+    // Position 0 is claimed and not yet written (a sender held up between
+    // its claim and its write); the sender of position `slots`, which
+    // rewrites slot 0, waits for it instead of writing the slot at the same
+    // time or being overwritten by older data.
+    let (tx, mut rx) = channel::<usize>(2);
+    let slots = tx.shared.slots.len();
+    let held_up = tx.shared.claim();
+    the_lap_waits_until(&tx, || {
+        // SAFETY: `held_up` was claimed above and is written once.
+        let replaced = unsafe { tx.shared.write(held_up, 0) };
+        assert_eq!(replaced, None, "slot 0's first write");
     });
     let kept = slots + 1 - 2;
     assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(kept as u64)));
@@ -191,43 +200,18 @@ fn a_sender_that_laps_a_slow_sender_waits_for_its_write() {
 
 #[test]
 fn a_sender_that_must_release_a_position_waits_for_its_reader() {
+    // Position `slots` rewrites slot 0: its sender releases position 0
+    // first, which the guard is reading.
     let (tx, mut rx) = channel::<usize>(1);
     let slots = tx.shared.slots.len();
     tx.send(0).unwrap();
     let guard = rx.try_recv_ref().unwrap();
-    let done = AtomicUsize::new(0);
-    let sender = {
-        let done = &done;
-        std::thread::scope(|scope| {
-            let handle = scope.spawn(move || {
-                // Position `slots` rewrites slot 0: its sender releases
-                // position 0 first, which our guard is reading.
-                for i in 1..=slots {
-                    tx.send(i).unwrap();
-                    done.store(i, Ordering::SeqCst);
-                }
-                tx
-            });
-            while done.load(Ordering::SeqCst) < slots - 1 {
-                std::thread::yield_now();
-            }
-            // It has sent everything up to the one that rewrites slot 0, and
-            // stays there while the guard reads.
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            assert_eq!(
-                done.load(Ordering::SeqCst),
-                slots - 1,
-                "stops before slot 0"
-            );
-            assert_eq!(*guard, 0, "the value read is intact");
-            drop(guard);
-            handle.join().unwrap()
-        })
-    };
-    assert_eq!(done.load(Ordering::SeqCst), slots);
+    the_lap_waits_until(&tx, || {
+        assert_eq!(*guard, 0, "the value read is intact");
+        drop(guard);
+    });
     assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(slots as u64 - 1)));
     assert_eq!(rx.try_recv(), Ok(slots));
-    drop(sender);
 }
 
 #[test]
