@@ -1,5 +1,5 @@
 //! Two tiny locks for the buffers whose slots are overwritten in place
-//! (broadcast, watch, mailbox) and for the buffer pool's free list. Each
+//! (watch, mailbox), the shared object pool and the buffer pool's free list. Each
 //! guards a few instructions — a move, a clone of one value, a short copy of
 //! indices — never a wake-up, and never allocates.
 
