@@ -71,8 +71,7 @@ impl<T> Receiver<T> {
                 return Ok(RecvGuard::new(slot, word));
             }
         }
-        read_next_slow(shared, self.id, &mut self.next)
-            .map(|at| RecvGuard::new(shared.slot(at), word))
+        read_next_slow(shared, word, &mut self.next).map(|at| RecvGuard::new(shared.slot(at), word))
     }
 
     /// Borrows the next message in place, without waiting; the guard holds
@@ -203,21 +202,20 @@ impl<T> Receiver<T> {
     }
 }
 
-/// The waited-for form of a `try_recv` error that ends the wait.
 /// [`Receiver::read_next`] when its fast path found no message: looks again
 /// from `next`, telling empty, closed and lagged apart.
 #[cold]
 #[inline(never)]
 fn read_next_slow<T>(
     shared: &Shared<T>,
-    id: usize,
+    word: &AtomicUsize,
     next: &mut usize,
 ) -> Result<usize, TryRecvError> {
-    match read_next_once(shared, id, next) {
+    match read_next_once(shared, word, next) {
         Err(TryRecvError::Empty) if shared.handles.is_closed() => {
             // The last sender finished every send before it closed: look
             // once more, then the stream has ended.
-            match read_next_once(shared, id, next) {
+            match read_next_once(shared, word, next) {
                 Err(TryRecvError::Empty) => Err(TryRecvError::Closed),
                 other => other,
             }
@@ -226,13 +224,14 @@ fn read_next_slow<T>(
     }
 }
 
-/// Reads position `*next` for receiver `id` if its message is there (moving
-/// `*next` past it and returning the position, with the receiver's word
-/// left published); moves `*next` to the oldest message kept when it lagged.
+/// Reads position `*next` for the receiver whose word is `word` if its
+/// message is there (moving `*next` past it and returning the position, with
+/// the word left published); moves `*next` to the oldest message kept when
+/// it lagged.
 #[inline]
 fn read_next_once<T>(
     shared: &Shared<T>,
-    id: usize,
+    word: &AtomicUsize,
     next: &mut usize,
 ) -> Result<usize, TryRecvError> {
     let at = *next;
@@ -254,7 +253,7 @@ fn read_next_once<T>(
             *next = oldest;
             return Err(TryRecvError::Lagged(oldest.wrapping_sub(at) as u64));
         }
-        if shared.begin_read(shared.handles.word(id), at).is_some() {
+        if shared.begin_read(word, at).is_some() {
             *next = at.wrapping_add(1);
             return Ok(at);
         }
@@ -267,6 +266,7 @@ fn read_next_once<T>(
     }
 }
 
+/// The waited-for form of a `try_recv` error that ends the wait.
 fn ended(e: TryRecvError) -> RecvError {
     match e {
         TryRecvError::Lagged(n) => RecvError::Lagged(n),
