@@ -145,14 +145,15 @@ fn reads_in(word: usize, from: usize, to: usize) -> bool {
 #[cfg(not(zerocast_loom))]
 const MIN_SLOTS: usize = 32;
 
+#[cfg(zerocast_loom)]
+const MIN_SLOTS: usize = 2;
+
 /// The margin from which the fence is asymmetric (a compiler fence per read,
 /// a `membarrier` per margin: up to ~5 µs while the receivers' cores are
 /// busy, so at most ~20 ns a message here). Below it both halves are `SeqCst`
 /// fences: one per read, still cheaper than the two read-modify-writes of a
 /// read lock.
 const ASYMMETRIC_MARGIN: usize = 256;
-#[cfg(zerocast_loom)]
-const MIN_SLOTS: usize = 2;
 
 impl<T> Shared<T> {
     /// The slot of position `pos`.
@@ -178,11 +179,7 @@ impl<T> Shared<T> {
         word.store(reading(at), Ordering::Release);
         // The light half: a sender raising `released` runs the heavy half
         // before it looks at the words.
-        if self.asymmetric {
-            crate::wait::fence::light();
-        } else {
-            fence(Ordering::SeqCst);
-        }
+        self.read_fence();
         if distance(at, self.ends.released.load(Ordering::Acquire)) >= 0 {
             let slot = self.slot(at);
             // Acquire: the value its sender wrote before the position.
@@ -192,6 +189,27 @@ impl<T> Shared<T> {
         }
         word.store(0, Ordering::Release);
         None
+    }
+
+    /// A reader's half of the fence between its published word and its load
+    /// of `released`.
+    #[inline(always)]
+    fn read_fence(&self) {
+        if self.asymmetric {
+            crate::wait::fence::light();
+        } else {
+            fence(Ordering::SeqCst);
+        }
+    }
+
+    /// A raising sender's half, between its store of `released` and its
+    /// loads of the receivers' words.
+    fn raise_fence(&self) {
+        if self.asymmetric {
+            crate::wait::fence::heavy();
+        } else {
+            fence(Ordering::SeqCst);
+        }
     }
 
     /// Claims the next position for a sender.
@@ -250,11 +268,7 @@ impl<T> Shared<T> {
         let (from, to) = (pos.wrapping_sub(slots), pos.wrapping_sub(self.capacity));
         // Receivers that look from here on stop below `to`...
         self.ends.released.store(to, Ordering::Release);
-        if self.asymmetric {
-            crate::wait::fence::heavy();
-        } else {
-            fence(Ordering::SeqCst);
-        }
+        self.raise_fence();
         // ...and those that looked before have published what they read:
         // wait for each one still reading a position now released.
         self.handles.for_each_word(|word| {

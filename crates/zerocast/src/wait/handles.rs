@@ -86,7 +86,6 @@ impl Handles {
     }
 
     /// Receiver `id`'s word (see [`WakerSet::word`]).
-    #[inline]
     pub(crate) fn word(&self, id: usize) -> &AtomicUsize {
         self.wakers.word(id)
     }

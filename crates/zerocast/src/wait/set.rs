@@ -139,14 +139,8 @@ impl WakerSet {
     /// [`for_each_word`](Self::for_each_word) — `broadcast` keeps there the
     /// position a receiver is reading. The subscriber stores 0 before its id
     /// is released.
-    #[inline]
     pub(crate) fn word(&self, id: usize) -> &AtomicUsize {
-        let chunk = if id < WORD {
-            &self.first
-        } else {
-            self.chunk(id)
-        };
-        &chunk.cells[id % WORD].word
+        &self.chunk(id).cells[id % WORD].word
     }
 
     /// Calls `f` with the word of every slot, reserved or not (a free slot's
