@@ -16,7 +16,9 @@ use crate::sync::AtomicUsize;
 /// thread (a flusher that just read it) is handed out again as late as
 /// possible, by which time its lines have left that core's private caches,
 /// so the next writer's stores do not each pull a line from another core.
-/// Each thread's own cache (`LocalPool`) is LIFO, for warmth.
+/// Each thread's own cache (`LocalPool`, see `cache`) is first in, first
+/// out as well, so that an acquire and the release before it touch different
+/// counters.
 #[derive(Debug)]
 pub(super) struct Free {
     /// Free buffer indices: `len` of them, oldest at `head`, wrapping.

@@ -157,11 +157,11 @@ impl LocalPool {
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Option<Buffer> {
-        let index = match self.local.pop_cached() {
-            Some(index) => index,
+        let (index, data) = match self.local.pop_cached() {
+            Some(entry) => entry,
             None => self.local.refill()?,
         };
-        Some(self.adopt(index))
+        Some(self.adopt(index, data))
     }
 
     /// Waits for a free buffer. Waiters are served in FIFO order; waiting
@@ -248,16 +248,18 @@ impl LocalPool {
         self.local.shared.mark_taken(index, self.local.id);
         debug_assert_eq!(self.local.count_cell(index).get(), 0);
         self.local.count_cell(index).set(1);
-        self.adopt(index)
+        self.adopt(index, self.local.buffer_ptr(index))
     }
 
     /// Takes a free buffer (owner unit already 1) that this thread already
-    /// counts (it came from the cache) as this thread's.
+    /// counts (it came from the cache) as this thread's; `data` is its first
+    /// byte.
     #[inline]
-    pub(super) fn adopt(&self, index: u32) -> Buffer {
+    fn adopt(&self, index: u32, data: NonNull<u8>) -> Buffer {
         debug_assert_eq!(self.local.count_cell(index).get(), 1);
+        debug_assert_eq!(data, self.local.buffer_ptr(index));
         Buffer {
-            data: self.local.buffer_ptr(index),
+            data,
             size: self.local.buffer_size.get(),
             local: self.local,
             index,
@@ -323,23 +325,28 @@ impl Local {
         unsafe { self.counts.get_unchecked(index as usize) }
     }
 
+    /// A cached free buffer: its index and first byte.
     #[inline]
-    fn pop_cached(&self) -> Option<u32> {
+    fn pop_cached(&self) -> Option<(u32, NonNull<u8>)> {
         self.cache().pop()
     }
 
     /// Refills the (empty) cache with up to half its capacity and takes one.
     #[cold]
-    fn refill(&self) -> Option<u32> {
+    fn refill(&self) -> Option<(u32, NonNull<u8>)> {
         let cache = self.cache();
         let half = (cache.capacity() / 2).max(1);
-        cache.refill(half, |slots| {
-            let got = self.shared.take_batch(slots, self.id);
-            for &index in &slots[..got] {
-                self.count_cell(index).set(1);
-            }
-            got
-        });
+        cache.refill(
+            half,
+            |slots| {
+                let got = self.shared.take_batch(slots, self.id);
+                for &index in &slots[..got] {
+                    self.count_cell(index).set(1);
+                }
+                got
+            },
+            |index| self.buffer_ptr(index),
+        );
         cache.pop()
     }
 
@@ -425,7 +432,7 @@ impl Local {
     #[must_use]
     fn drop_sole(&self, index: u32) -> bool {
         debug_assert_eq!(self.count_cell(index).get(), 1);
-        if self.cache_try_push_unwaited(index) {
+        if self.cache_try_push_unwaited(index, self.buffer_ptr(index)) {
             return self.count_gone();
         }
         self.count_cell(index).set(0);
@@ -436,20 +443,23 @@ impl Local {
     /// [`Buffer`]'s drop when no packet of it was made: while a handle lives
     /// (so this `Local` stays) and nobody waits, the buffer goes into the
     /// cache if it has room. Returns false, having changed nothing, otherwise.
+    /// `data` is the buffer's first byte.
     #[inline]
-    fn try_cache_sole(&self, index: u32) -> bool {
+    fn try_cache_sole(&self, index: u32, data: NonNull<u8>) -> bool {
         if self.outstanding.get() != LIVE {
             return false;
         }
-        self.cache_try_push_unwaited(index)
+        self.cache_try_push_unwaited(index, data)
     }
 
-    /// Keeps free buffer `index`, which this thread counts 1 already (its
-    /// only [`Buffer`] is going), if nobody waits and the cache has room.
+    /// Keeps free buffer `index` (first byte `data`), which this thread
+    /// counts 1 already (its only [`Buffer`] is going), if nobody waits and
+    /// the cache has room.
     #[inline]
-    fn cache_try_push_unwaited(&self, index: u32) -> bool {
+    fn cache_try_push_unwaited(&self, index: u32, data: NonNull<u8>) -> bool {
         debug_assert_eq!(self.count_cell(index).get(), 1);
-        !self.shared.has_waiters() && self.cache().try_push(index)
+        debug_assert_eq!(data, self.buffer_ptr(index));
+        !self.shared.has_waiters() && self.cache().try_push(index, data)
     }
 
     /// The rest of [`drop_ref`](Self::drop_ref) and
@@ -523,7 +533,7 @@ impl Local {
             self.spill((self.cache().len() / 2).max(1));
         }
         // Room now: a full cache spilled at least one entry.
-        let pushed = self.cache().try_push(index);
+        let pushed = self.cache().try_push(index, self.buffer_ptr(index));
         debug_assert!(pushed);
         self.count_cell(index).set(1);
     }
@@ -739,7 +749,7 @@ impl Buffer {
 impl Drop for Buffer {
     #[inline]
     fn drop(&mut self) {
-        if self.packets || !self.local.try_cache_sole(self.index) {
+        if self.packets || !self.local.try_cache_sole(self.index, self.data) {
             Self::drop_slow(self.local, self.index, self.packets);
         }
     }
