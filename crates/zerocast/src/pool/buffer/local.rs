@@ -9,7 +9,7 @@ use core::num::NonZeroU32;
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
-use super::cache::Cache;
+use super::cache::{Cache, Entry};
 use super::{Acquire, BufferPool, Packet, Shared};
 use crate::sync::Ordering;
 
@@ -325,15 +325,15 @@ impl Local {
         unsafe { self.counts.get_unchecked(index as usize) }
     }
 
-    /// A cached free buffer: its index and first byte.
+    /// A cached free buffer.
     #[inline]
-    fn pop_cached(&self) -> Option<(u32, NonNull<u8>)> {
+    fn pop_cached(&self) -> Option<Entry> {
         self.cache().pop()
     }
 
     /// Refills the (empty) cache with up to half its capacity and takes one.
     #[cold]
-    fn refill(&self) -> Option<(u32, NonNull<u8>)> {
+    fn refill(&self) -> Option<Entry> {
         let cache = self.cache();
         let half = (cache.capacity() / 2).max(1);
         cache.refill(
@@ -346,8 +346,7 @@ impl Local {
                 got
             },
             |index| self.buffer_ptr(index),
-        );
-        cache.pop()
+        )
     }
 
     fn spill_all(&self) {
@@ -454,12 +453,13 @@ impl Local {
 
     /// Keeps free buffer `index` (first byte `data`), which this thread
     /// counts 1 already (its only [`Buffer`] is going), if nobody waits and
-    /// the cache has room.
+    /// the cache has room: as the cache's warm entry, the next one handed
+    /// out, since no other thread has read it.
     #[inline]
     fn cache_try_push_unwaited(&self, index: u32, data: NonNull<u8>) -> bool {
         debug_assert_eq!(self.count_cell(index).get(), 1);
         debug_assert_eq!(data, self.buffer_ptr(index));
-        !self.shared.has_waiters() && self.cache().try_push(index, data)
+        !self.shared.has_waiters() && self.cache().keep_warm((index, data))
     }
 
     /// The rest of [`drop_ref`](Self::drop_ref) and
@@ -525,16 +525,20 @@ impl Local {
     }
 
     /// Keeps free buffer `index` (this thread counts it 0: it comes from
-    /// the last reference's drop), spilling the older half of a full cache
-    /// first.
+    /// the last reference's drop) at the back of the cache's ring, to be
+    /// reused late (another thread may have read it), spilling the older
+    /// half of the cache first if the ring is full. (A cache of one has no
+    /// ring: the buffer becomes its warm entry, once spilled.)
     fn cache_push(&self, index: u32) {
         debug_assert_eq!(self.count_cell(index).get(), 0);
-        if self.cache().len() == self.cache().capacity() {
+        let entry = (index, self.buffer_ptr(index));
+        if !self.cache().try_push(entry) {
             self.spill((self.cache().len() / 2).max(1));
+            // Room now: the spill took at least one entry from the ring, or
+            // (a cache of one) the warm entry.
+            let kept = self.cache().try_push(entry) || self.cache().keep_warm(entry);
+            debug_assert!(kept);
         }
-        // Room now: a full cache spilled at least one entry.
-        let pushed = self.cache().try_push(index, self.buffer_ptr(index));
-        debug_assert!(pushed);
         self.count_cell(index).set(1);
     }
 }
