@@ -664,7 +664,6 @@ impl Buffer {
         self.frozen += len as u32;
     }
 
-    /// Bytes frozen so far (the writable part starts here).
     /// The first byte not yet frozen, as a pointer with the provenance of
     /// the whole buffer (no reference made on the way): for a writer that
     /// fills the part it reserved while the `Buffer` stays put.
@@ -675,6 +674,7 @@ impl Buffer {
         unsafe { self.data.add(self.frozen as usize) }
     }
 
+    /// Bytes frozen so far (the writable part starts here).
     #[inline]
     pub(crate) fn frozen(&self) -> usize {
         self.frozen as usize
