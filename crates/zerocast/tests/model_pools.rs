@@ -1,10 +1,12 @@
 //! Model-based tests of the pools: random acquire / release / alloc / drop /
 //! drain sequences against counting models (`ObjectPool`, `SharedObjectPool`,
-//! `SlabPool`).
+//! `SlabPool`, `BufferPool`).
 #![cfg(not(zerocast_loom))]
 
 use proptest::prelude::*;
-use zerocast::pool::{ObjectPool, SlabError, SlabPool};
+use std::collections::HashSet;
+
+use zerocast::pool::{Buffer, BufferPool, ObjectPool, Packet, SlabError, SlabPool};
 
 #[derive(Clone, Debug)]
 enum PoolOp {
@@ -48,6 +50,27 @@ fn local_op() -> impl Strategy<Value = LocalOp> {
         (0usize..8).prop_map(LocalOp::Convert),
         (0usize..8).prop_map(LocalOp::DropSend),
         Just(LocalOp::Drain),
+    ]
+}
+
+#[derive(Clone, Debug)]
+enum BufferOp {
+    Acquire,
+    Release(usize),
+    /// A packet of a held buffer's first 4 bytes (its tag); the buffer
+    /// stays held.
+    Freeze(usize),
+    DropPacket(usize),
+    Spill,
+}
+
+fn buffer_op() -> impl Strategy<Value = BufferOp> {
+    prop_oneof![
+        3 => Just(BufferOp::Acquire),
+        2 => (0usize..8).prop_map(BufferOp::Release),
+        1 => (0usize..8).prop_map(BufferOp::Freeze),
+        1 => (0usize..8).prop_map(BufferOp::DropPacket),
+        1 => Just(BufferOp::Spill),
     ]
 }
 
@@ -226,5 +249,71 @@ proptest! {
         let stats = pool.stats();
         prop_assert_eq!((stats.rejected, stats.lost), (0, 0));
         prop_assert_eq!(stats.allocations, stats.returns);
+    }
+
+    #[test]
+    fn buffer_pool_hands_each_buffer_to_one_holder_and_counts_every_one(
+        cache in 1usize..7,
+        ops in prop::collection::vec(buffer_op(), 0..200),
+    ) {
+        const BUFFERS: usize = 16;
+        let pool = BufferPool::builder(16, BUFFERS).cache(cache).build();
+        let local = pool.register();
+        // Held buffers (first byte, tag, whether a packet has the tag) and
+        // packets (first byte, tag); a buffer is in use while either holds it.
+        let mut held: Vec<(Buffer, *const u8, u32, bool)> = Vec::new();
+        let mut packets: Vec<(Packet, *const u8, u32)> = Vec::new();
+        let mut tags = 0u32;
+        let in_use = |held: &Vec<(Buffer, *const u8, u32, bool)>, packets: &Vec<(Packet, *const u8, u32)>| {
+            held.iter().map(|h| h.1).chain(packets.iter().map(|p| p.1)).collect::<HashSet<_>>()
+        };
+        for op in ops {
+            match op {
+                BufferOp::Acquire => match local.try_acquire() {
+                    Some(mut buf) => {
+                        prop_assert_eq!(buf.remaining(), 16, "a fresh buffer");
+                        let first = buf.as_ptr();
+                        prop_assert!(
+                            !in_use(&held, &packets).contains(&first),
+                            "a buffer in use was handed out again"
+                        );
+                        buf[..4].copy_from_slice(&tags.to_le_bytes());
+                        held.push((buf, first, tags, false));
+                        tags += 1;
+                    }
+                    None => prop_assert_eq!(in_use(&held, &packets).len(), BUFFERS),
+                },
+                BufferOp::Release(i) if !held.is_empty() => {
+                    let (buf, _, tag, frozen) = held.remove(i % held.len());
+                    if !frozen {
+                        prop_assert_eq!(&buf[..4], &tag.to_le_bytes()[..], "overwritten");
+                    }
+                }
+                BufferOp::Freeze(i) if !held.is_empty() => {
+                    let at = i % held.len();
+                    let (buf, first, tag, frozen) = &mut held[at];
+                    if !*frozen {
+                        *frozen = true;
+                        packets.push((buf.freeze(4), *first, *tag));
+                    }
+                }
+                BufferOp::DropPacket(i) if !packets.is_empty() => {
+                    let (packet, first, tag) = packets.remove(i % packets.len());
+                    prop_assert_eq!(packet.as_ptr(), first);
+                    prop_assert_eq!(&packet[..], &tag.to_le_bytes()[..], "overwritten");
+                }
+                BufferOp::Spill => {
+                    local.spill();
+                    prop_assert_eq!(local.cached(), 0);
+                }
+                _ => {}
+            }
+            let stats = pool.stats();
+            prop_assert_eq!(stats.out, in_use(&held, &packets).len() + local.cached());
+            prop_assert!(local.cached() <= cache.min(BUFFERS / 4));
+        }
+        drop((held, packets));
+        local.spill();
+        prop_assert_eq!(pool.stats().shared_free, BUFFERS);
     }
 }
