@@ -143,7 +143,8 @@ impl LocalPool {
 
     /// A free buffer, or `None` if none is free (or waiters are queued ahead
     /// of this call). From this thread's cache when it has one; otherwise
-    /// the cache is refilled with a batch in one lock.
+    /// the cache is refilled with a batch in one lock. The buffer this
+    /// thread let go of last comes first, if no other thread read it.
     ///
     /// # Examples
     ///
@@ -154,6 +155,15 @@ impl LocalPool {
     /// assert!(local.try_acquire().is_none());
     /// drop(held);
     /// assert!(local.try_acquire().is_some());
+    /// ```
+    ///
+    /// A buffer released on this thread is the next one handed out, still
+    /// warm in this core's caches:
+    ///
+    /// ```
+    /// let local = zerocast::pool::BufferPool::new(64, 16).register();
+    /// let first = local.try_acquire().unwrap().as_ptr(); // released here
+    /// assert_eq!(local.try_acquire().unwrap().as_ptr(), first);
     /// ```
     #[inline]
     pub fn try_acquire(&self) -> Option<Buffer> {
