@@ -12,8 +12,8 @@ pub(super) type Entry = (u32, NonNull<u8>);
 /// - **The warm entry**: a buffer this thread wrote and let go of without
 ///   sharing it ([`keep_warm`](Self::keep_warm)) waits here, and the next take
 ///   hands it out first. Its lines are still in this core's caches, and an
-///   acquire that follows a release reads one word the release wrote, not a
-///   counter, a ring slot and then the buffer.
+///   acquire that follows a release reads the entry the release wrote, not
+///   a counter, then a ring slot, then the buffer.
 /// - **The ring**, first in, first out: taken from at the front (the entry
 ///   kept longest), returned to at the back. A take and the return just
 ///   before it touch different counters, so neither waits on the other's
@@ -21,8 +21,8 @@ pub(super) type Entry = (u32, NonNull<u8>);
 ///   ([`try_push`](Self::try_push)), to be reused as late as possible.
 ///
 /// The ring always leaves one place for the warm entry, so keeping a warm
-/// entry needs no check of the ring (a release reads only the word the
-/// acquire before it wrote). A full cache spills its oldest entries (the
+/// entry needs no check of the ring (a release reads only the entry the
+/// acquire before it cleared). A full cache spills its oldest entries (the
 /// warm one last).
 ///
 /// Each entry is a buffer's index and, beside it, its first byte: a take

@@ -14,8 +14,8 @@
 //!   which allocates its state once) keeps up to `cache` free buffers. The
 //!   buffer the thread let go of last, if no other thread read it (it made
 //!   no packet that left the thread), is handed out first: its lines are
-//!   still in this core's caches, and a release then an acquire read and
-//!   write one word. The rest go first in, first out (an acquire and a
+//!   still in this core's caches, and a release then an acquire touch that
+//!   one entry. The rest go first in, first out (an acquire and a
 //!   release touch different counters, so neither waits on the other), and
 //!   buffers other threads read go to the back, to be reused as late as
 //!   possible. Acquire and release
