@@ -10,7 +10,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use zerocast::io::{encode_header, Framer, WriteError, WriteFlusher, HEADER_LEN};
+use zerocast::io::{encode_header, Framer, WriteBuf, WriteError, WriteFlusher, HEADER_LEN};
 use zerocast::pool::BufferPool;
 
 use crate::harness::{warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario, Size};
@@ -44,7 +44,13 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             name,
             vec![
                 Contender::new("zerocast", move |cfg: &RunConfig| {
-                    run_zerocast_writer(cfg, payload)
+                    run_zerocast_writer(cfg, payload, |buf, bytes| buf.copy_from_slice(bytes))
+                }),
+                // The same writer, the message copied by the slice method
+                // (`memcpy`) instead of `WriteBuf::copy_from_slice`: what
+                // that copy is worth, side by side.
+                Contender::new("zerocast-slice-copy", move |cfg: &RunConfig| {
+                    run_zerocast_writer(cfg, payload, |buf, bytes| buf[..].copy_from_slice(bytes))
                 }),
                 Contender::new("bab", move |cfg: &RunConfig| run_bab_writer(cfg, payload)),
                 Contender::new("std", move |cfg: &RunConfig| run_vec_writer(cfg, payload)),
@@ -156,7 +162,12 @@ fn wait_a_little() {
     std::thread::yield_now();
 }
 
-fn run_zerocast_writer(cfg: &RunConfig, payload: usize) -> Sample {
+/// zerocast's writer; `copy` puts each message's bytes into its reservation.
+fn run_zerocast_writer(
+    cfg: &RunConfig,
+    payload: usize,
+    copy: impl Fn(&mut WriteBuf<'_>, &[u8]) + Send + 'static,
+) -> Sample {
     let pool = BufferPool::builder(BUFFER, BUFFERS).cache(16).build();
     let (mut flusher, queue) = WriteFlusher::new(1, 64);
     let bytes = vec![0x5au8; payload];
@@ -167,7 +178,7 @@ fn run_zerocast_writer(cfg: &RunConfig, payload: usize) -> Sample {
                 loop {
                     match writer.try_reserve(payload) {
                         Ok(mut buf) => {
-                            buf.copy_from_slice(&bytes);
+                            copy(&mut buf, &bytes);
                             break;
                         }
                         Err(WriteError::Backlog | WriteError::Exhausted) => wait_a_little(),

@@ -435,3 +435,44 @@ fn the_drain_callback_sees_each_segment() {
     assert_eq!(segments, [b"a1a2".to_vec(), b"b1".to_vec()]);
     assert!(format!("{flusher:?}{queue:?}{a:?}").contains("Writer"));
 }
+
+#[test]
+fn copy_from_slice_copies_every_length_exactly_and_nothing_past_it() {
+    // Every length through the small copy's branches and past them (into
+    // `memcpy`), from every source offset in 0..8, against the bytes asked
+    // for; the byte after each reservation, filled beforehand, is untouched;
+    // a frame's payload lands after its header.
+    let pool = BufferPool::new(128, 2);
+    let (mut flusher, queue) = WriteFlusher::new(1, 4);
+    let mut writer = queue.writer(&pool.register()).unwrap();
+    let source: Vec<u8> = (0..80u8).map(|b| b.wrapping_mul(37) ^ 0x5a).collect();
+    let mut sink = Vec::new();
+    for len in 0..=70 {
+        for from in 0..8 {
+            let src = &source[from..from + len];
+            let mut room = writer.try_reserve(len + 1).unwrap();
+            room.fill(0xee);
+            room.discard();
+            let mut buf = writer.try_reserve(len).unwrap();
+            buf.copy_from_slice(src);
+            assert_eq!(&buf.commit()[..], src, "{len} bytes from offset {from}");
+            let next = writer.try_reserve(1).unwrap();
+            assert_eq!(next[0], 0xee, "a {len}-byte copy wrote past its end");
+            next.discard();
+            // A frame: the payload goes after the header.
+            let mut frame = writer.try_reserve_frame(len).unwrap();
+            frame.copy_from_slice(src);
+            assert_eq!(&frame.commit()[..], src, "a {len}-byte frame");
+            writer.try_flush().unwrap();
+            flusher.try_write_to(&mut sink).unwrap();
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "a 3-byte source for a 4-byte reservation")]
+fn copy_from_slice_of_the_wrong_length_panics_as_the_slice_method_does() {
+    let (_flusher, queue) = WriteFlusher::new(1, 4);
+    let mut writer = queue.writer(&BufferPool::new(16, 1).register()).unwrap();
+    writer.try_reserve(4).unwrap().copy_from_slice(b"abc");
+}
