@@ -170,7 +170,11 @@ fn writer_reserve_commit_flush_and_vectored_writes_allocate_nothing() {
                     Err(e) => panic!("{e}"),
                 }
             };
-            frame[0] = i as u8;
+            // `WriteBuf::copy_from_slice`: lengths 16..216 take both its
+            // inline path (up to 32 bytes) and its `memcpy` path.
+            let mut payload = [0u8; 216];
+            payload[0] = i as u8;
+            frame.copy_from_slice(&payload[..len]);
             if i % 3 == 0 {
                 assert_eq!(frame.commit()[0], i as u8);
             } else {

@@ -576,6 +576,7 @@ impl WriteBuf<'_> {
         // borrowed exclusively through `self`).
         unsafe { copy_small(src.as_ptr(), self.data.as_ptr().add(self.header), self.len) }
     }
+
     /// Commits the message and returns it as a [`Packet`] (for a frame, its
     /// payload), to use locally as well.
     ///
