@@ -9,9 +9,10 @@ use core::ops::{Deref, DerefMut};
 /// drop (after the optional reset hook `R`, see [`ObjectPool::reset`]). For one
 /// thread: the pool is not `Sync`, so a guard cannot cross threads either.
 ///
-/// Values are lent in the order they came back (first in, first out), so
-/// taking a value never waits on the bookkeeping of the return just before it;
-/// every value in the pool takes its turn, so size `N` to what you need hot.
+/// The value returned last is lent again first, while its memory is still in
+/// this core's cache (a pool used one value at a time lends that one value
+/// over and over); the others are lent in the order they came back (first in,
+/// first out).
 ///
 /// # Examples
 ///
@@ -37,6 +38,10 @@ pub struct ObjectPool<T, const N: usize, R = NoReset> {
     /// modulo `N`. Invariant: the `tail - head` entries from `head` on are
     /// distinct indices `< N`.
     free: [Cell<u32>; N],
+    /// The index of the value returned last while this was empty, lent
+    /// again before any on the ring, or [`EMPTY`] (`N` is below it): a take
+    /// and a return cost one store each here, where the ring takes two.
+    warm: Cell<u32>,
     head: Cell<usize>,
     tail: Cell<usize>,
     high_water: Cell<usize>,
@@ -67,10 +72,13 @@ impl<T, F: Fn(&mut T)> Reset<T> for F {
     }
 }
 
+/// [`ObjectPool::warm`] when it holds no value.
+const EMPTY: u32 = u32::MAX;
+
 impl<T, const N: usize> ObjectPool<T, N> {
     const CHECK: () = assert!(
-        N > 0 && N <= u32::MAX as usize && N <= usize::MAX / 2,
-        "an ObjectPool holds 1 ..= min(u32::MAX, usize::MAX / 2) values"
+        N > 0 && N < EMPTY as usize && N <= usize::MAX / 2,
+        "an ObjectPool holds 1 ..= min(u32::MAX - 1, usize::MAX / 2) values"
     );
 
     /// A pool of `N` values, value `i` made by `make(i)`.
@@ -80,6 +88,7 @@ impl<T, const N: usize> ObjectPool<T, N> {
             values: core::array::from_fn(|i| UnsafeCell::new(make(i))),
             // Handed out in index order at first.
             free: core::array::from_fn(|i| Cell::new(i as u32)),
+            warm: Cell::new(EMPTY),
             head: Cell::new(0),
             tail: Cell::new(N),
             high_water: Cell::new(0),
@@ -119,6 +128,7 @@ impl<T, const N: usize> ObjectPool<T, N> {
         ObjectPool {
             values: self.values,
             free: self.free,
+            warm: self.warm,
             head: self.head,
             tail: self.tail,
             high_water: self.high_water,
@@ -170,7 +180,7 @@ impl<T, const N: usize, R> ObjectPool<T, N, R> {
 
     /// How many values are free now.
     pub fn available(&self) -> usize {
-        Self::distance(self.head.get(), self.tail.get())
+        Self::distance(self.head.get(), self.tail.get()) + usize::from(self.warm.get() != EMPTY)
     }
 
     /// How many values are lent out now.
@@ -194,6 +204,17 @@ impl<T, const N: usize, R: Reset<T>> ObjectPool<T, N, R> {
     /// allocates; O(1).
     #[inline]
     pub fn acquire(&self) -> Option<Pooled<'_, T, N, R>> {
+        let warm = self.warm.get();
+        if warm != EMPTY {
+            self.warm.set(EMPTY);
+            // No high-water update: since this value went back, the ring has
+            // only grown (a take finds the warm value first), so fewer are
+            // out now than just before it went back.
+            return Some(Pooled {
+                pool: self,
+                index: warm as usize,
+            });
+        }
         let head = self.head.get();
         let tail = self.tail.get();
         if head == tail {
@@ -223,6 +244,10 @@ impl<T, const N: usize, R: Reset<T>> ObjectPool<T, N, R> {
         // SAFETY: the guard for `index` is being dropped, so no other
         // reference to this value exists; it is not on the free ring yet.
         self.reset.reset(unsafe { &mut *self.slot(index) });
+        if self.warm.get() == EMPTY {
+            self.warm.set(index as u32);
+            return;
+        }
         let tail = self.tail.get();
         debug_assert!(
             self.available() < N,
@@ -338,20 +363,28 @@ mod tests {
     }
 
     #[test]
-    fn values_come_back_first_in_first_out_across_many_laps() {
+    fn the_value_returned_last_is_lent_first_the_others_first_in_first_out() {
         // 3 is not a power of two: the counts wrap at 2 * N.
         let pool: ObjectPool<u32, 3> = ObjectPool::with(|i| i as u32);
-        let mut expected = std::collections::VecDeque::from([0, 1, 2]);
+        // The model: the warm value, then the ring in order.
+        let (mut warm, mut ring) = (None, std::collections::VecDeque::from([0, 1, 2]));
+        let take = |warm: &mut Option<u32>, ring: &mut std::collections::VecDeque<u32>| {
+            warm.take().or_else(|| ring.pop_front())
+        };
         for lap in 0..20 {
             let a = pool.acquire().unwrap();
+            assert_eq!(Some(*a), take(&mut warm, &mut ring), "lap {lap}");
             let b = pool.acquire().unwrap();
-            assert_eq!((*a, *b), (expected[0], expected[1]), "lap {lap}");
+            assert_eq!(Some(*b), take(&mut warm, &mut ring), "lap {lap}");
             assert_eq!((pool.available(), pool.in_use()), (1, 2));
-            let (first, second) = (expected.pop_front().unwrap(), expected.pop_front().unwrap());
-            // Returned in the opposite order: lent again in that order.
-            drop(b);
-            drop(a);
-            expected.extend([second, first]);
+            // Returned in turn: the first back is warm, the second queues.
+            let (first, second) = if lap % 2 == 0 { (b, a) } else { (a, b) };
+            let (first_value, second_value) = (*first, *second);
+            drop(first);
+            assert_eq!(pool.available(), 2);
+            drop(second);
+            warm = Some(first_value);
+            ring.push_back(second_value);
             assert_eq!(pool.available(), 3);
         }
         assert_eq!(pool.high_water_mark(), 2);

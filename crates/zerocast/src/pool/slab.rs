@@ -125,8 +125,11 @@ pub struct SlabPool {
     free: Box<[Cell<u32>]>,
     head: Cell<u64>,
     tail: Cell<u64>,
-    /// Each page's generation, odd while the page is out: a ticket is valid
-    /// for its page's current generation while that is odd.
+    /// Each page's generation, odd while the page is out on a [`SlabTicket`]:
+    /// a ticket's id is valid for its page's current generation while that
+    /// is odd. A page lent as a [`LocalTicket`] keeps its even generation: it
+    /// never leaves the owner, so no id names it until
+    /// [`into_send`](LocalTicket::into_send) makes one.
     generation: Box<[Cell<u32>]>,
     counters: Counters,
 }
@@ -229,14 +232,10 @@ impl SlabPool {
         self.head.set(head + 1);
         // SAFETY: `head & mask` is `< free.len()`.
         let page = unsafe { self.free.get_unchecked(self.position(head)) }.get();
-        // SAFETY: pages on the free list are `< pages`, the length of
-        // `generation`.
-        let generation = unsafe { self.generation.get_unchecked(page as usize) };
         debug_assert!(
-            generation.get() % 2 == 0,
+            self.generation[page as usize].get() % 2 == 0,
             "a free page's generation is even"
         );
-        generation.set(generation.get().wrapping_add(1));
         // SAFETY: `page < pages` and `len <= page_size`, so the page's first
         // `len` bytes lie inside the `pages * page_size` bytes of the pool.
         let data = unsafe {
@@ -273,24 +272,23 @@ impl SlabPool {
         // this is the queue's only popper.
         while let Some(id) = unsafe { self.shared.returns.pop() } {
             let (page, generation) = ((id & 0xffff_ffff) as usize, (id >> 32) as u32);
-            // An odd generation: the page is out, on the ticket with this id.
-            if generation % 2 == 1 && self.generation.get(page).map(Cell::get) == Some(generation) {
-                self.give_back(page as u32);
-                recycled += 1;
-            } else {
-                bump(&self.counters.rejected);
+            match self.generation.get(page) {
+                // An odd generation, the page's own: it is out, on the ticket
+                // with this id, and now home; no id names it any more.
+                Some(current) if generation % 2 == 1 && current.get() == generation => {
+                    current.set(generation.wrapping_add(1));
+                    self.recycle(page as u32);
+                    recycled += 1;
+                }
+                _ => bump(&self.counters.rejected),
             }
         }
         recycled
     }
 
-    /// Puts `page` (`< pages`, out until now) back on the free list.
-    fn give_back(&self, page: u32) {
-        // SAFETY: `page < pages`, the length of `generation` (callers: a
-        // ticket's page, or a drained id checked against it).
-        let generation = unsafe { self.generation.get_unchecked(page as usize) };
-        debug_assert!(generation.get() % 2 == 1, "an out page's generation is odd");
-        generation.set(generation.get().wrapping_add(1));
+    /// Puts `page` (`< pages`, out until now, its generation even) back on
+    /// the free list.
+    fn recycle(&self, page: u32) {
         let tail = self.tail.get();
         debug_assert!(self.available() < self.pages());
         // SAFETY: `tail & mask` is `< free.len()`; the page was out, so the
@@ -381,7 +379,10 @@ impl LocalTicket<'_> {
     /// [`SlabPool::drain`]).
     pub fn into_send(self) -> SlabTicket {
         let this = core::mem::ManuallyDrop::new(self);
-        let generation = this.pool.generation[this.page as usize].get();
+        let generation = &this.pool.generation[this.page as usize];
+        // Odd: out on a ticket that may cross threads, named by this id.
+        generation.set(generation.get().wrapping_add(1));
+        let generation = generation.get();
         SlabTicket {
             shared: this.pool.shared.clone(),
             id: u64::from(generation) << 32 | u64::from(this.page),
@@ -412,7 +413,7 @@ impl DerefMut for LocalTicket<'_> {
 
 impl Drop for LocalTicket<'_> {
     fn drop(&mut self) {
-        self.pool.give_back(self.page);
+        self.pool.recycle(self.page);
     }
 }
 
@@ -579,6 +580,34 @@ mod tests {
         }
         assert_eq!(pool.stats().rejected, 3);
         assert_eq!(pool.available(), 2);
+    }
+
+    #[test]
+    fn local_loans_leave_the_generation_alone_and_stale_ids_stay_rejected() {
+        let pool = SlabPool::new(0, 4, 1).unwrap();
+        let sent = pool.alloc(b"a").unwrap();
+        let stale = sent.id;
+        assert_eq!(stale >> 32, 1, "out on a ticket: odd");
+        drop(sent);
+        assert_eq!(pool.drain(), 1);
+        for _ in 0..3 {
+            drop(pool.alloc_local(4).unwrap());
+            assert_eq!(pool.generation[0].get(), 2, "a local loan names no id");
+        }
+        pool.shared.returns.push(stale).unwrap();
+        assert_eq!(
+            pool.drain(),
+            0,
+            "the old ticket's id does not free the page"
+        );
+        let resent = pool.alloc_local(1).unwrap().into_send();
+        assert_eq!(resent.id >> 32, 3, "a fresh odd generation");
+        let id = resent.id;
+        drop(resent);
+        assert_eq!(pool.drain(), 1);
+        pool.shared.returns.push(id).unwrap();
+        assert_eq!(pool.drain(), 0, "a repeated return is rejected");
+        assert_eq!((pool.stats().rejected, pool.available()), (2, 1));
     }
 
     #[test]
