@@ -139,6 +139,9 @@ impl<'a, T> Consumer<'a, T> {
             .ring
             .slot(head)
             .with(|p| unsafe { (*p).assume_init_read() });
+        // The items the producer has published, from `head` on.
+        self.ring
+            .prefetch::<false>(head, self.ring.distance(head.count, self.tail));
         let next = self.ring.next(head);
         self.release(next);
         value
@@ -347,8 +350,22 @@ impl<'a, T> Consumer<'a, T> {
     ///
     /// [`Closed`] when the producer is gone and everything it sent was taken.
     #[cfg(all(feature = "std", not(zerocast_loom)))]
+    #[inline]
     pub fn pop_blocking(&mut self) -> Result<T, Closed> {
         crate::park::prepare();
+        if self.available() > 0 {
+            // SAFETY: `available() > 0` above.
+            return Ok(unsafe { self.take() });
+        }
+        self.pop_blocking_slow()
+    }
+
+    /// [`pop_blocking`](Self::pop_blocking) when the ring is empty: out of
+    /// line, so the common path inlines into the caller's loop.
+    #[cfg(all(feature = "std", not(zerocast_loom)))]
+    #[cold]
+    #[inline(never)]
+    fn pop_blocking_slow(&mut self) -> Result<T, Closed> {
         match self.try_pop() {
             Ok(v) => return Ok(v),
             Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Err(Closed),

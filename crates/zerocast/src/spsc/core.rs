@@ -93,6 +93,55 @@ impl<T> Ring<T> {
         tail.wrapping_sub(head)
     }
 
+    /// How far ahead [`prefetch`](Self::prefetch) looks: four cache lines'
+    /// worth of slots, for items of up to a line (none for larger ones).
+    #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
+    const AHEAD: usize = match core::mem::size_of::<T>() {
+        0 | 65.. => 0,
+        size => 256 / size,
+    };
+
+    /// Slots that may share a cache line with a given one, on either side.
+    #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
+    const LINE: usize = match core::mem::size_of::<T>() {
+        0 => 0,
+        size => 2 * 64 / size,
+    };
+
+    /// Asks the cache for the slot `AHEAD` positions after
+    /// `at` (to read, or with `WRITE` to write; once a line's worth of
+    /// slots, at every `LINE / 2`-th slot), when the `ready` slots from
+    /// `at` on (items published, for the consumer; slots released, for the
+    /// producer) reach past every slot that shares its cache line: that line
+    /// then holds only slots the other side is done with, so asking for it
+    /// early takes nothing from under it. The slots' lines come from the
+    /// other side's core; one asked for ahead arrives while the handle works
+    /// through the lines before it. A hint only: it changes no memory.
+    #[inline(always)]
+    pub(crate) fn prefetch<const WRITE: bool>(&self, at: Cursor, ready: usize) {
+        #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
+        if Self::AHEAD > 0
+            && at.slot % (Self::LINE / 2) == 0
+            && ready > Self::AHEAD + Self::LINE
+            && at.slot + Self::AHEAD < self.capacity
+        {
+            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0, _MM_HINT_T0};
+            let ahead = self.slots.wrapping_add(at.slot + Self::AHEAD).cast::<i8>();
+            // SAFETY: a prefetch never faults and changes no memory; the
+            // address lies inside the slots anyway (`at.slot + AHEAD <
+            // capacity`).
+            unsafe {
+                if WRITE {
+                    _mm_prefetch::<_MM_HINT_ET0>(ahead);
+                } else {
+                    _mm_prefetch::<_MM_HINT_T0>(ahead);
+                }
+            }
+        }
+        #[cfg(not(all(target_arch = "x86_64", not(zerocast_loom), not(miri))))]
+        let _ = (at, ready);
+    }
+
     /// The slot of position `at`.
     #[inline(always)]
     pub(crate) fn slot(&self, at: Cursor) -> &Slot<T> {

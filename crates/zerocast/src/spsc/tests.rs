@@ -163,6 +163,46 @@ fn cross_thread_blocking_keeps_order() {
 }
 
 #[test]
+fn a_blocking_push_waits_for_a_batch_but_takes_one_slot_when_no_more_come() {
+    // Capacity 64: a full ring waits for 4 free slots while it spins.
+    let (mut tx, mut rx) = channel::<u32>(64);
+    for i in 0..64 {
+        tx.push_blocking(i).unwrap();
+    }
+    assert_eq!(rx.pop_blocking(), Ok(0));
+    // One slot free and no consumer at work (this thread is both sides): the
+    // spin ends, and the one slot takes the value.
+    tx.push_blocking(64).unwrap();
+    assert_eq!(tx.try_push(65), Err(TrySendError::Full(65)));
+    // A consumer that drains meanwhile lets it through at once.
+    let t = std::thread::spawn(move || {
+        for i in 65..200 {
+            tx.push_blocking(i).unwrap();
+        }
+    });
+    let got: Vec<u32> = (0..199).map(|_| rx.pop_blocking().unwrap()).collect();
+    t.join().unwrap();
+    assert_eq!(got, (1..200).collect::<Vec<_>>());
+    assert_eq!(rx.pop_blocking(), Err(Closed));
+}
+
+#[test]
+fn a_blocking_push_into_a_full_ring_sees_the_consumer_leave() {
+    let (mut tx, rx) = channel::<u8>(32);
+    for i in 0..32 {
+        tx.push_blocking(i).unwrap();
+    }
+    let t = std::thread::spawn(move || tx.push_blocking(32));
+    std::thread::sleep(std::time::Duration::from_millis(if cfg!(miri) {
+        1
+    } else {
+        10
+    }));
+    drop(rx);
+    assert_eq!(t.join().unwrap().unwrap_err().0, 32);
+}
+
+#[test]
 fn items_left_after_wrapping_are_dropped_by_whichever_handle_goes_last() {
     // A capacity of 3 with the positions wrapped across the ring's end: the
     // last handle finds the slot of `head` from its own position (the
