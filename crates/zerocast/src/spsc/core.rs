@@ -109,8 +109,10 @@ impl<T> Ring<T> {
     };
 
     /// Asks the cache for the slot `AHEAD` positions after
-    /// `at` (to read, or with `WRITE` to write; once a line's worth of
-    /// slots, at every `LINE / 2`-th slot), when the `ready` slots from
+    /// `at` (to read; with `WRITE`, to write: `prefetchw` where the target
+    /// has it, e.g. `-C target-cpu=native` on this crate's AMD host, else
+    /// the read prefetch; once a line's worth of slots, at every `LINE /
+    /// 2`-th slot), when the `ready` slots from
     /// `at` on (items published, for the consumer; slots released, for the
     /// producer) reach past every slot that shares its cache line: that line
     /// then holds only slots the other side is done with, so asking for it

@@ -36,8 +36,9 @@
 //! The items' cache lines travel from the producer's core to the
 //! consumer's and back, and across threads that is most of a message's
 //! cost. So on x86-64 each side asks for the line four lines ahead of its
-//! position — to read, once the producer has published every slot in it; to
-//! write, once the consumer has released every slot in it — and the line
+//! position — the consumer once the producer has published every slot in
+//! it, the producer (to write, where the target has `prefetchw`) once the
+//! consumer has released every slot in it — and the line
 //! arrives while the side works through the ones before it (a hint: it
 //! changes no memory, and asking only for lines the other side is done with
 //! takes nothing from under it). A blocking producer that finds the ring
