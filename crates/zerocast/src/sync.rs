@@ -12,7 +12,7 @@ pub(crate) use loom::sync::atomic::{
 
 #[cfg(not(zerocast_loom))]
 pub(crate) use core::sync::atomic::fence;
-#[cfg(all(not(zerocast_loom), target_has_atomic = "64"))]
+#[cfg(all(not(zerocast_loom), feature = "alloc", target_has_atomic = "64"))]
 pub(crate) use core::sync::atomic::AtomicU64;
 #[cfg(all(not(zerocast_loom), feature = "alloc"))]
 pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr};

@@ -189,6 +189,7 @@ impl WaitCell {
     /// unlock, cloning the waker to wake). Acquire: a registrant that reads
     /// the unlock sees what every notifier that backed off meanwhile had
     /// published.
+    #[cfg(feature = "alloc")]
     #[inline]
     pub(super) fn is_waking(&self) -> bool {
         self.state.load(Ordering::Acquire) & WAKING != 0
@@ -236,6 +237,7 @@ impl WaitCell {
     /// Wakes the stored waker, for a caller that already knows a waiter
     /// registered since the last wake-up (a [`WakerSet`](super::WakerSet)
     /// whose mask bit was set). If none is stored after all, it does nothing.
+    #[cfg(feature = "alloc")]
     #[inline]
     pub(super) fn wake_registered(&self) {
         self.wake_stored(false);
@@ -276,6 +278,7 @@ impl WaitCell {
 
     /// Empties the slot (a waiter going away), returning its waker. Waits
     /// out a notifier that is waking it.
+    #[cfg(feature = "alloc")]
     pub(super) fn take(&self) -> Option<Waker> {
         // The notifier lets go within a few instructions.
         let _ = self.lock_to_register(|| true);

@@ -269,6 +269,7 @@ impl WakerSet {
     /// # Safety
     ///
     /// As [`register_owned`](Self::register_owned).
+    #[cfg(target_has_atomic = "64")] // multicast's
     pub(crate) unsafe fn register_fenced(&self, id: usize, waker: &Waker) {
         // SAFETY: the caller's promise.
         unsafe { self.register_owned(id, waker) };
@@ -280,6 +281,7 @@ impl WakerSet {
     /// subscribers register with [`register_fenced`](Self::register_fenced):
     /// a plain load of each chunk's mask, and its swap only when a
     /// subscriber waits.
+    #[cfg(target_has_atomic = "64")] // multicast's
     #[inline]
     pub(crate) fn wake_all_fenced(&self) {
         for chunk in self.chunks() {
@@ -293,6 +295,7 @@ impl WakerSet {
     /// inlines its check for waiters, not the wake-ups (with them inlined,
     /// `multicast`'s `try_publish` was too large to inline, and its position
     /// went through memory on every message).
+    #[cfg(target_has_atomic = "64")] // multicast's
     #[cold]
     #[inline(never)]
     fn wake_chunk_out_of_line(chunk: &Chunk) {
