@@ -11,6 +11,7 @@ mod common;
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use common::WakeCount;
 use zerocast::pool::{ObjectPool, Scratch, ScratchError, SlabError, SlabPool};
@@ -142,7 +143,21 @@ use std::future::Future;
 #[test]
 fn spsc_cross_thread_blocking_with_parking_allocates_nothing() {
     // Capacity 1 forces both sides to wait (spin, then park) again and again.
-    let (mut tx, mut rx) = spsc::channel::<u64>(1);
+    spsc_cross_thread_blocking(1, Duration::ZERO);
+}
+
+#[test]
+fn spsc_cross_thread_blocking_through_a_full_ring_allocates_nothing() {
+    // Capacity 1024: the consumer stalls at first, so the producer fills the
+    // ring and waits for a batch of 64 free slots; both sides run their
+    // prefetches (items published, slots released) on the way.
+    spsc_cross_thread_blocking(1024, Duration::from_millis(20));
+}
+
+/// `N` messages through `push_blocking` / `pop_blocking` across two threads,
+/// counted on both after a warm-up; the consumer sleeps `stall` first.
+fn spsc_cross_thread_blocking(capacity: usize, stall: Duration) {
+    let (mut tx, mut rx) = spsc::channel::<u64>(capacity);
     let counted = Arc::new(Barrier::new(2));
     let producer_counted = counted.clone();
     let producer = std::thread::spawn(move || {
@@ -162,6 +177,7 @@ fn spsc_cross_thread_blocking_with_parking_allocates_nothing() {
         assert_eq!(rx.pop_blocking(), Ok(i));
     }
     let ((), consumer_stats) = count_allocs(|| {
+        std::thread::sleep(stall);
         for i in 1_000..1_000 + N {
             assert_eq!(rx.pop_blocking(), Ok(i));
         }
