@@ -175,7 +175,7 @@ pub struct Measured {
     pub ratios: Vec<f64>,
     /// Allocations in the B0 round.
     pub allocs: AllocStats,
-    /// Messages in the B0 round.
+    /// Messages the B0 round counted allocations over.
     pub b0_messages: u64,
     /// All timing rounds' latencies merged, for latency scenarios.
     pub latency: Option<Histogram<u64>>,
@@ -243,7 +243,19 @@ pub fn run_scenario(
         count_allocs: true,
     };
     for (m, run) in measured.iter_mut().zip(runners.iter_mut()) {
-        m.allocs = run(&b0).allocs;
+        let sample = run(&b0);
+        // A round that counted over only a sliver of its messages would
+        // pass the allocation gate without having watched the path.
+        assert!(
+            sample.messages * 2 >= b0.messages,
+            "{} / {}: the allocation round counted over {} of {} messages",
+            scenario.name,
+            m.implementation,
+            sample.messages,
+            b0.messages
+        );
+        m.allocs = sample.allocs;
+        m.b0_messages = sample.messages;
         progress();
     }
     let timing = RunConfig {

@@ -120,7 +120,10 @@ impl Write for CopySink {
 /// A writer on core 0 (`make_writer()`, called there, gives `write(from,
 /// to)`, which writes and hands over messages `from..to`), a flusher on core
 /// 1 (`flush(sink)` writes what was handed over to the sink, without
-/// waiting). Timed on the flusher, from the last warm-up byte to the last.
+/// waiting). Timed on the flusher, from the end of the `flush` call that
+/// completes the warm-up to the end of the one that completes the run, over
+/// the messages the sink took in between: one call can take more than the
+/// warm-up's rest, and those messages are not counted as timed.
 fn writer_flusher<W: FnMut(u64, u64)>(
     cfg: &RunConfig,
     payload: usize,
@@ -137,21 +140,23 @@ fn writer_flusher<W: FnMut(u64, u64)>(
     let mut flush = flush;
     let flusher = spawn_pinned(1, move || {
         let mut sink = CopySink::new();
-        let mut until = |messages: u64| {
+        let mut until = |sink: &mut CopySink, messages: u64| {
             while (sink.bytes as u64) < messages * payload as u64 {
-                flush(&mut sink);
+                flush(sink);
             }
         };
-        until(cfg.warmup);
+        until(&mut sink, cfg.warmup);
+        let warm = sink.bytes;
         let start = Instant::now();
-        let ((), allocs) = cfg.measure(|| until(total));
-        (start.elapsed(), allocs)
+        let ((), allocs) = cfg.measure(|| until(&mut sink, total));
+        let elapsed = start.elapsed();
+        (elapsed, ((sink.bytes - warm) / payload) as u64, allocs)
     });
     let written = writer.join().expect("writer");
-    let (elapsed, flushed) = flusher.join().expect("flusher");
+    let (elapsed, messages, flushed) = flusher.join().expect("flusher");
     Sample {
         elapsed,
-        messages: cfg.messages,
+        messages,
         allocs: written + flushed,
         latency: None,
     }

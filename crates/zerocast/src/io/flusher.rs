@@ -167,8 +167,10 @@ impl WriteFlusher {
         }
     }
 
-    /// Calls `sink` with each segment handed over so far, in each writer's
-    /// order, then releases it. Returns the bytes passed.
+    /// Calls `sink` with each segment handed over before this call, in each
+    /// writer's order, then releases it. Returns the bytes passed. Segments
+    /// handed over meanwhile wait for the next call, so the call ends even
+    /// while writers keep writing.
     ///
     /// # Examples
     ///
@@ -185,7 +187,8 @@ impl WriteFlusher {
     /// ```
     pub fn drain(&mut self, mut sink: impl FnMut(&[u8])) -> usize {
         let mut bytes = 0;
-        while self.fill_batch() > 0 {
+        let mut budget = self.handed_over();
+        while self.fill_batch(&mut budget) > 0 {
             for segment in self.batch.drain(..) {
                 bytes += segment.len();
                 sink(&segment);
@@ -194,22 +197,32 @@ impl WriteFlusher {
         bytes
     }
 
-    /// Takes up to [`BATCH`] segments into `batch`, starting at the ring
-    /// after the last batch's first. Returns how many.
-    fn fill_batch(&mut self) -> usize {
+    /// Segments handed over and not yet taken: what one pass of
+    /// [`drain`](Self::drain) or a `write_to` method takes at most, so that
+    /// a pass ends even while writers keep handing over.
+    fn handed_over(&self) -> usize {
+        self.rings.iter().map(|r| r.len()).sum()
+    }
+
+    /// Takes up to [`BATCH`] segments, and at most `budget` (less what it
+    /// takes), into `batch`, starting at the ring after the last batch's
+    /// first. Returns how many.
+    fn fill_batch(&mut self, budget: &mut usize) -> usize {
         debug_assert!(self.batch.is_empty());
+        let limit = BATCH.min(*budget);
         let rings = self.rings.len();
         let start = self.next;
         self.next = (start + 1) % rings;
         for i in 0..rings {
             let ring = &mut self.rings[(start + i) % rings];
-            while self.batch.len() < BATCH {
+            while self.batch.len() < limit {
                 match ring.try_pop() {
                     Ok(segment) => self.batch.push(segment),
                     Err(_) => break,
                 }
             }
         }
+        *budget -= self.batch.len();
         self.batch.len()
     }
 
@@ -233,9 +246,11 @@ impl WriteFlusher {
 
 #[cfg(feature = "std")]
 impl WriteFlusher {
-    /// Writes every segment handed over so far to `sink`, up to 64
-    /// segments per `write_vectored` call, and releases them. Returns the
-    /// bytes written (0 if there was nothing). Does not wait.
+    /// Writes every segment handed over before this call to `sink`, up to
+    /// 64 segments per `write_vectored` call, and releases them. Returns
+    /// the bytes written (0 if there was nothing). Does not wait, and ends
+    /// even while writers keep handing over: what they hand over meanwhile
+    /// is left for the next call.
     ///
     /// # Errors
     ///
@@ -254,7 +269,8 @@ impl WriteFlusher {
         sink: &mut W,
     ) -> std::io::Result<usize> {
         let mut bytes = 0;
-        while self.fill_batch() > 0 {
+        let mut budget = self.handed_over();
+        while self.fill_batch(&mut budget) > 0 {
             let batch = Written(&mut self.batch);
             bytes += write_batch(sink, batch.0)?;
         }
@@ -414,7 +430,8 @@ impl WriteFlusher {
             return Ok(0);
         }
         let mut bytes = 0;
-        while self.fill_batch() > 0 {
+        let mut budget = self.handed_over();
+        while self.fill_batch(&mut budget) > 0 {
             let batch = Written(&mut self.batch);
             bytes += write_batch_tokio(sink, batch.0).await?;
         }

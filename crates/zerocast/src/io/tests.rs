@@ -196,6 +196,61 @@ fn writers_pack_frames_and_the_flusher_writes_them_in_order() {
     );
 }
 
+/// Writes `bytes` with `writer` and hands them over.
+fn hand_over(writer: &mut Writer, bytes: &[u8]) {
+    writer
+        .try_reserve(bytes.len())
+        .unwrap()
+        .copy_from_slice(bytes);
+    writer.try_flush().unwrap();
+}
+
+#[test]
+fn a_write_pass_ends_while_a_writer_keeps_handing_over() {
+    /// A sink whose every write makes the writer hand over one more segment:
+    /// a pass that took segments until none were left would never end.
+    struct Refills {
+        writer: Writer,
+        out: Vec<u8>,
+    }
+    impl std::io::Write for Refills {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.out.extend_from_slice(buf);
+            hand_over(&mut self.writer, b"+");
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let pool = BufferPool::new(64, 4);
+    let local = pool.register();
+    let (mut flusher, queue) = WriteFlusher::new(1, 4);
+    let mut writer = queue.writer(&local).unwrap();
+    hand_over(&mut writer, b"a");
+    hand_over(&mut writer, b"b");
+    let mut sink = Refills {
+        writer,
+        out: Vec::new(),
+    };
+    // The two segments there when the pass began, one write each.
+    assert_eq!(flusher.try_write_to(&mut sink).unwrap(), 2);
+    assert_eq!(sink.out, b"ab");
+    // The two handed over meanwhile, in the next pass.
+    assert_eq!(flusher.try_write_to(&mut sink).unwrap(), 2);
+    assert_eq!(sink.out, b"ab++");
+    // `drain` passes the same way.
+    let mut writer = sink.writer;
+    let mut seen = Vec::new();
+    let passed = flusher.drain(|bytes| {
+        seen.extend_from_slice(bytes);
+        hand_over(&mut writer, b"-");
+    });
+    assert_eq!((passed, &seen[..]), (2, &b"++"[..]));
+    assert_eq!(flusher.drain(|bytes| seen.extend_from_slice(bytes)), 2);
+    assert_eq!(seen, b"++--");
+}
+
 #[test]
 fn a_reservation_dropped_by_a_panic_is_discarded_not_sent() {
     // One buffer: the second frame is reserved over the first one's bytes.
