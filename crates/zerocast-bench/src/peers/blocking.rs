@@ -1,7 +1,10 @@
 //! Thread-to-thread channels: each peer's bounded SPSC-capable channel with a
 //! blocking (or, where the peer has no blocking form, spinning) receive.
 
+use std::cell::UnsafeCell;
 use std::hint::spin_loop;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use super::Payload;
 
@@ -285,5 +288,139 @@ impl<T: Payload> Blocking<T> for ZerocastTry {
             Err(e) => panic!("sender alive: {e:?}"),
         };
         spin_recv_n(n, pop, sink);
+    }
+}
+
+/// Items between the [`Floor`] ring's position updates.
+const FLOOR_BATCH: usize = 256;
+
+/// The `threads` scenarios' floor: the items' own cache lines moving between
+/// the two cores, with almost nothing else. A ring of the scenario's capacity
+/// whose sides publish their positions once per [`FLOOR_BATCH`] items (and
+/// when the producer finds it full, when the consumer finds it empty, and when
+/// the producer's handle drops), the consumer prefetching the line 256 bytes
+/// ahead. Not a channel: an item stays unseen until its batch is published.
+/// A channel that shows each item as it is sent moves the same lines and
+/// more, so it does not go under this row by much.
+#[derive(Debug)]
+pub struct Floor;
+
+/// A position written by one side only, on a line of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+pub struct FloorPosition(AtomicUsize);
+
+/// The ring of [`Floor`]: `slots.len()` is a power of two.
+#[derive(Debug)]
+pub struct FloorRing<T> {
+    tail: FloorPosition,
+    head: FloorPosition,
+    slots: Box<[UnsafeCell<T>]>,
+}
+
+// SAFETY: a slot is written by the producer only while the consumer cannot
+// read it (before the release store of a tail past it), and read by the
+// consumer only while the producer cannot write it (before the release store
+// of a head past it); the values cross threads, so `T: Send`.
+unsafe impl<T: Send> Sync for FloorRing<T> {}
+
+/// [`Floor`]'s sending half.
+#[derive(Debug)]
+pub struct FloorTx<T> {
+    ring: Arc<FloorRing<T>>,
+    tail: usize,
+    head: usize,
+}
+
+/// [`Floor`]'s receiving half.
+#[derive(Debug)]
+pub struct FloorRx<T> {
+    ring: Arc<FloorRing<T>>,
+    head: usize,
+    tail: usize,
+}
+
+impl<T> Drop for FloorTx<T> {
+    fn drop(&mut self) {
+        self.ring.tail.0.store(self.tail, Ordering::Release);
+    }
+}
+
+impl<T: Payload> Blocking<T> for Floor {
+    const NAME: &'static str = crate::harness::FLOOR;
+    type Tx = FloorTx<T>;
+    type Rx = FloorRx<T>;
+    fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
+        let ring = Arc::new(FloorRing {
+            tail: FloorPosition::default(),
+            head: FloorPosition::default(),
+            slots: (0..capacity.next_power_of_two())
+                .map(|_| UnsafeCell::new(T::default()))
+                .collect(),
+        });
+        let tx = FloorTx {
+            ring: ring.clone(),
+            tail: 0,
+            head: 0,
+        };
+        (
+            tx,
+            FloorRx {
+                ring,
+                head: 0,
+                tail: 0,
+            },
+        )
+    }
+    fn send(tx: &mut Self::Tx, value: T) {
+        let ring = &*tx.ring;
+        let capacity = ring.slots.len();
+        let mut spins = 0;
+        while tx.tail.wrapping_sub(tx.head) == capacity {
+            tx.head = ring.head.0.load(Ordering::Acquire);
+            if tx.tail.wrapping_sub(tx.head) == capacity {
+                ring.tail.0.store(tx.tail, Ordering::Release);
+                backoff(&mut spins);
+            }
+        }
+        // SAFETY: fewer than `capacity` items are unread as of the head
+        // loaded with acquire, so the consumer is done with this slot, and
+        // only this handle writes slots.
+        unsafe { *ring.slots[tx.tail & (capacity - 1)].get() = value };
+        tx.tail = tx.tail.wrapping_add(1);
+        if tx.tail % FLOOR_BATCH == 0 {
+            ring.tail.0.store(tx.tail, Ordering::Release);
+        }
+    }
+    fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
+        let ring = &*rx.ring;
+        let capacity = ring.slots.len();
+        let size = std::mem::size_of::<T>().max(1);
+        let (ahead, line) = (256_usize.div_ceil(size), 64_usize.div_ceil(size));
+        for _ in 0..n {
+            let mut spins = 0;
+            while rx.head == rx.tail {
+                ring.head.0.store(rx.head, Ordering::Release);
+                rx.tail = ring.tail.0.load(Ordering::Acquire);
+                if rx.head == rx.tail {
+                    backoff(&mut spins);
+                }
+            }
+            #[cfg(target_arch = "x86_64")]
+            if rx.head % line == 0 && rx.tail.wrapping_sub(rx.head) > ahead + line {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                let at = ring.slots[rx.head.wrapping_add(ahead) & (capacity - 1)].get();
+                // SAFETY: a prefetch changes no memory and never faults.
+                unsafe { _mm_prefetch::<_MM_HINT_T0>(at.cast::<i8>()) };
+            }
+            // SAFETY: the tail loaded with acquire is past this slot, so the
+            // producer wrote it and is not writing it until the head passes.
+            let value = unsafe { *ring.slots[rx.head & (capacity - 1)].get() };
+            rx.head = rx.head.wrapping_add(1);
+            if rx.head % FLOOR_BATCH == 0 {
+                ring.head.0.store(rx.head, Ordering::Release);
+            }
+            sink(value);
+        }
     }
 }

@@ -34,6 +34,7 @@ fn threads<P: Payload>() -> Scenario {
         quick: THROUGHPUT.0,
         full: THROUGHPUT.1,
         contenders: vec![
+            threaded::<P, blocking::Floor>(),
             threaded::<P, blocking::Zerocast>(),
             threaded::<P, blocking::ZerocastSpin>(),
             threaded::<P, blocking::ZerocastTry>(),
