@@ -167,10 +167,10 @@ impl WriteFlusher {
         }
     }
 
-    /// Calls `sink` with each segment handed over before this call, in each
-    /// writer's order, then releases it. Returns the bytes passed. Segments
-    /// handed over meanwhile wait for the next call, so the call ends even
-    /// while writers keep writing.
+    /// Calls `sink` with as many segments as were waiting when the call
+    /// began (each writer's oldest first, in its order), releasing each.
+    /// Returns the bytes passed. More handed over meanwhile wait for the
+    /// next call, so the call ends even while writers keep writing.
     ///
     /// # Examples
     ///
@@ -246,11 +246,12 @@ impl WriteFlusher {
 
 #[cfg(feature = "std")]
 impl WriteFlusher {
-    /// Writes every segment handed over before this call to `sink`, up to
-    /// 64 segments per `write_vectored` call, and releases them. Returns
-    /// the bytes written (0 if there was nothing). Does not wait, and ends
-    /// even while writers keep handing over: what they hand over meanwhile
-    /// is left for the next call.
+    /// Writes as many segments as were waiting when the call began (each
+    /// writer's oldest first, in its order) to `sink`, up to 64 per
+    /// `write_vectored` call, and releases them. Returns the bytes written
+    /// (0 if there was nothing). Does not wait, and ends even while writers
+    /// keep handing over: what they hand over meanwhile is left for the
+    /// next call.
     ///
     /// # Errors
     ///
