@@ -2,9 +2,10 @@
 //! `pool::BufferPool` acquire and release (the cache refilling and spilling,
 //! and a waiter that is `Pending`, woken and then served), `Packet` clone,
 //! split, drop, send and receive (on one thread and across threads),
-//! `io::Writer` reserve, commit and flush, `io::WriteFlusher` vectored writes,
-//! and `io::Framer` framing — each after a warm-up, under `zerocast-alloc`'s
-//! counter.
+//! `io::Writer` reserve, commit and flush, `io::WriteFlusher` vectored writes
+//! (on one thread, and across two: a writer waiting for room to hand over, a
+//! flusher parked and woken by the hand-over), and `io::Framer` framing —
+//! each after a warm-up, under `zerocast-alloc`'s counter.
 #![cfg(not(zerocast_loom))]
 
 mod common;
@@ -16,7 +17,7 @@ use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll};
 
 use common::WakeCount;
-use zerocast::io::{encode_header, FrameError, Framer, WriteError, WriteFlusher};
+use zerocast::io::{encode_header, FrameError, Framer, WriteError, WriteFlusher, HEADER_LEN};
 use zerocast::pool::{BufferPool, SendPacket};
 use zerocast::spsc;
 use zerocast_alloc::{assert_no_alloc, count_allocs, AllocStats};
@@ -192,6 +193,76 @@ fn writer_reserve_commit_flush_and_vectored_writes_allocate_nothing() {
     let ((), stats) = count_allocs(|| run(N));
     assert_eq!(stats, AllocStats::ZERO);
     assert!(sink.bytes > 0 && sink.writes > 0);
+}
+
+#[test]
+fn a_writer_and_a_flusher_on_two_threads_wait_for_each_other_without_allocating() {
+    // A hand-over depth of 2 and a sink that stalls now and then: the writer
+    // waits (`Pending`, woken by the flusher) for room to hand over; and a
+    // writer that pauses now and then lets the flusher's spin run out, so it
+    // parks and is woken by the next hand-over.
+    const FRAME: usize = 40;
+    const STALL_EVERY: usize = 997;
+    /// Sleeps for a millisecond every `STALL_EVERY` writes.
+    struct Stalls(CountingSink);
+    impl Write for Stalls {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.write_vectored(&[io::IoSlice::new(buf)])
+        }
+        fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+            if self.0.writes % STALL_EVERY == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            self.0.write_vectored(bufs)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let pool = BufferPool::builder(256, 8).cache(2).build();
+    let (mut flusher, queue) = WriteFlusher::new(1, 2);
+    let counted = Arc::new(Barrier::new(2));
+    let there = {
+        let counted = counted.clone();
+        std::thread::spawn(move || {
+            let mut sink = Stalls(CountingSink::default());
+            let mut take = |frames: u64| {
+                while (sink.0.bytes as u64) < frames * (HEADER_LEN + FRAME) as u64 {
+                    assert!(flusher.write_to_blocking(&mut sink).unwrap() > 0);
+                }
+            };
+            take(1_000);
+            let ((), stats) = count_allocs(|| take(1_000 + N));
+            counted.wait();
+            stats
+        })
+    };
+    let local = pool.register();
+    let mut writer = queue.writer(&local).unwrap();
+    let mut backlogged = 0;
+    let mut write = |from: u64, to: u64| {
+        for i in from..to {
+            let mut frame = futures_executor::block_on(writer.reserve_frame(FRAME)).unwrap();
+            frame[0] = i as u8;
+            drop(frame);
+            // Every frame its own hand-over: the flusher sees each one. While
+            // the sink stalls the ring is full, and `flush` waits.
+            if writer.try_flush() == Err(WriteError::Backlog) {
+                backlogged += 1;
+                futures_executor::block_on(writer.flush()).unwrap();
+            }
+            // Long past the flusher's spin budget (50 µs at most): it parks.
+            if i % STALL_EVERY as u64 == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    };
+    write(0, 1_000);
+    let ((), stats) = count_allocs(|| write(1_000, 1_000 + N));
+    counted.wait();
+    assert_eq!(stats, AllocStats::ZERO);
+    assert_eq!(there.join().unwrap(), AllocStats::ZERO);
+    assert!(backlogged > 0, "the writer did wait for the flusher");
 }
 
 #[test]
