@@ -74,7 +74,8 @@ impl fmt::Display for ScratchError {
 impl core::error::Error for ScratchError {}
 
 impl Scratch {
-    /// An arena of `capacity` bytes, allocated (and zeroed) now.
+    /// An arena of `capacity` bytes, allocated, zeroed and committed now
+    /// (every 4 KiB touched, so its first fill takes no page fault).
     pub fn new(capacity: usize) -> Self {
         Self {
             buf: super::zeroed_cells(capacity),

@@ -167,7 +167,9 @@ pub struct SlabStats {
 }
 
 impl SlabPool {
-    /// `pages` pages of `page_size` bytes for core `core_id`, allocated now.
+    /// `pages` pages of `page_size` bytes for core `core_id`, allocated and
+    /// committed now (every 4 KiB touched, so a page's first use takes no
+    /// page fault).
     ///
     /// # Errors
     ///

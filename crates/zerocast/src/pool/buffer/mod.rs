@@ -68,7 +68,9 @@ pub use packet::{Packet, SendPacket};
 
 use free::Free;
 
-/// A pool of `count` byte buffers of `buffer_size` bytes each, allocated once.
+/// A pool of `count` byte buffers of `buffer_size` bytes each, allocated once
+/// and committed then (every page touched, so a buffer's first use takes no
+/// page fault).
 ///
 /// Cloning a `BufferPool` clones a handle to the same buffers. Buffers are
 /// acquired through a per-thread [`LocalPool`] made by
