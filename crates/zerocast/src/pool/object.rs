@@ -31,9 +31,10 @@ use core::ops::{Deref, DerefMut};
 pub struct ObjectPool<T, const N: usize, R = NoReset> {
     values: [UnsafeCell<T>; N],
     /// A ring of the indices of free values, taken at `head` and returned at
-    /// `tail` (first in, first out), behind [`warm`](Self::warm). Both count modulo `2 * N` (so a full ring and an empty one differ), or
-    /// run free when `N` is a power of two; the ring position is the count
-    /// modulo `N`. Invariant: the `tail - head` entries from `head` on are
+    /// `tail` (first in, first out), behind [`warm`](Self::warm). Both count
+    /// modulo `2 * N` (so a full ring and an empty one differ), or run free
+    /// when `N` is a power of two; the ring position is the count modulo
+    /// `N`. Invariant: the `tail - head` entries from `head` on are
     /// distinct indices `< N`, none of them the warm one.
     free: [Cell<u32>; N],
     /// The index of the value returned last while this was empty, lent
