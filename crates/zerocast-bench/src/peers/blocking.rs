@@ -375,12 +375,17 @@ impl<T: Payload> Blocking<T> for Floor {
     fn send(tx: &mut Self::Tx, value: T) {
         let ring = &*tx.ring;
         let capacity = ring.slots.len();
-        let mut spins = 0;
-        while tx.tail.wrapping_sub(tx.head) == capacity {
+        let full = |tx: &FloorTx<T>| tx.tail.wrapping_sub(tx.head) == capacity;
+        if full(tx) {
             tx.head = ring.head.0.load(Ordering::Acquire);
-            if tx.tail.wrapping_sub(tx.head) == capacity {
+            if full(tx) {
+                // Everything written is published before waiting, once.
                 ring.tail.0.store(tx.tail, Ordering::Release);
-                backoff(&mut spins);
+                let mut spins = 0;
+                while full(tx) {
+                    backoff(&mut spins);
+                    tx.head = ring.head.0.load(Ordering::Acquire);
+                }
             }
         }
         // SAFETY: fewer than `capacity` items are unread as of the head
@@ -398,11 +403,15 @@ impl<T: Payload> Blocking<T> for Floor {
         let size = std::mem::size_of::<T>().max(1);
         let (ahead, line) = (256_usize.div_ceil(size), 64_usize.div_ceil(size));
         for _ in 0..n {
-            let mut spins = 0;
-            while rx.head == rx.tail {
+            if rx.head == rx.tail {
+                // Everything read is released before waiting, once.
                 ring.head.0.store(rx.head, Ordering::Release);
-                rx.tail = ring.tail.0.load(Ordering::Acquire);
-                if rx.head == rx.tail {
+                let mut spins = 0;
+                loop {
+                    rx.tail = ring.tail.0.load(Ordering::Acquire);
+                    if rx.head != rx.tail {
+                        break;
+                    }
                     backoff(&mut spins);
                 }
             }
