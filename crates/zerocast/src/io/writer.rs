@@ -61,9 +61,13 @@ impl core::error::Error for WriteError {}
 ///
 /// **Flush cadence** is the caller's: explicitly with
 /// [`flush`](Self::flush) / [`try_flush`](Self::try_flush), by size with
-/// [`flush_at`](Self::flush_at), or on a timer by calling `flush` from one. A
-/// buffer that fills is handed over at once (it can take no more messages),
-/// and a dropped writer hands over what it wrote.
+/// [`flush_at`](Self::flush_at), or on a timer by calling `flush` from one:
+/// the writer's task waits on its messages and on a tick at once (e.g.
+/// `tokio::select!` over its source and a `tokio::time::interval`) and
+/// flushes on each tick that finds [`unflushed`](Self::unflushed) bytes, so
+/// no message waits longer than a period. A buffer that fills is handed over
+/// at once (it can take no more messages), and a dropped writer hands over
+/// what it wrote.
 ///
 /// # Examples
 ///
