@@ -9,6 +9,11 @@ use std::sync::Arc;
 use super::Payload;
 
 /// A bounded channel used from two threads.
+///
+/// Every adapter's `send` and `recv_n` (and the spin loops they share) are
+/// `#[inline(always)]`, so each channel's calls land in the scenario's loop
+/// as they would in a user's: left to the compiler, some adapters inlined
+/// and others stayed a call per message, which moved their rows by itself.
 pub trait Blocking<T: Payload>: 'static {
     /// The implementation's name in results.
     const NAME: &'static str;
@@ -39,6 +44,7 @@ pub(crate) fn backoff(spins: &mut u32) {
 /// Sends `value` through `push`, which hands it back while the channel is
 /// full, backing off between tries: the send of every ring here without a
 /// blocking form.
+#[inline(always)]
 fn spin_send<V>(mut value: V, mut push: impl FnMut(V) -> Result<(), V>) {
     let mut spins = 0;
     while let Err(v) = push(value) {
@@ -49,6 +55,7 @@ fn spin_send<V>(mut value: V, mut push: impl FnMut(V) -> Result<(), V>) {
 
 /// Takes `n` items through `pop` (`None` while empty), backing off between
 /// tries: the receive of every ring here without a blocking form.
+#[inline(always)]
 fn spin_recv_n<V>(n: u64, mut pop: impl FnMut() -> Option<V>, mut sink: impl FnMut(V)) {
     for _ in 0..n {
         let mut spins = 0;
@@ -77,9 +84,11 @@ macro_rules! blocking_peer {
             fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
                 $make(capacity)
             }
+            #[inline(always)]
             fn send(tx: &mut Self::Tx, value: T) {
                 tx.$send(value).expect("receiver alive");
             }
+            #[inline(always)]
             fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
                 for _ in 0..n {
                     sink(rx.$recv().expect("sender alive"));
@@ -132,9 +141,11 @@ impl<T: Payload> Blocking<T> for Rtrb {
     fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
         rtrb::RingBuffer::new(capacity)
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         spin_send(value, |v| tx.push(v).map_err(|rtrb::PushError::Full(v)| v));
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, sink: impl FnMut(T)) {
         spin_recv_n(n, || rx.pop().ok(), sink);
     }
@@ -153,9 +164,11 @@ impl<T: Payload> Blocking<T> for Bus {
         let rx = tx.add_rx();
         (tx, rx)
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         tx.broadcast(value);
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
         for _ in 0..n {
             sink(rx.recv().expect("sender alive"));
@@ -185,16 +198,19 @@ impl<T: Payload> Blocking<T> for Disruptor {
         let (poller, builder) = builder.new_event_poller();
         (builder.build(), poller)
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         use disruptor::Producer as _;
         tx.publish(|slot| slot.0 = value);
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, sink: impl FnMut(T)) {
         poll_n(rx, n, sink);
     }
 }
 
 /// Takes `n` events from a disruptor poller in batches, backing off when idle.
+#[inline(always)]
 pub(crate) fn poll_n<T: Payload>(
     rx: &mut disruptor::EventPoller<Slot<T>, disruptor::SingleProducerBarrier>,
     n: u64,
@@ -228,9 +244,11 @@ impl<T: Payload> Blocking<T> for Zerocast {
     fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
         zerocast::spsc::channel(capacity)
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         tx.push_blocking(value).expect("receiver alive");
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
         for _ in 0..n {
             sink(rx.pop_blocking().expect("sender alive"));
@@ -250,9 +268,11 @@ impl<T: Payload> Blocking<T> for ZerocastSpin {
     fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
         <Zerocast as Blocking<T>>::channel(capacity)
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         <Zerocast as Blocking<T>>::send(tx, value);
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
         for _ in 0..n {
             sink(rx.pop_spin().expect("sender alive"));
@@ -274,6 +294,7 @@ impl<T: Payload> Blocking<T> for ZerocastTry {
     fn channel(capacity: usize) -> (Self::Tx, Self::Rx) {
         <Zerocast as Blocking<T>>::channel(capacity)
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         spin_send(value, |v| match tx.try_push(v) {
             Ok(()) => Ok(()),
@@ -281,6 +302,7 @@ impl<T: Payload> Blocking<T> for ZerocastTry {
             Err(zerocast::TrySendError::Closed(_)) => panic!("receiver alive"),
         });
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, sink: impl FnMut(T)) {
         let pop = || match rx.try_pop() {
             Ok(v) => Some(v),
@@ -372,6 +394,7 @@ impl<T: Payload> Blocking<T> for Floor {
             },
         )
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         let ring = &*tx.ring;
         let capacity = ring.slots.len();
@@ -397,6 +420,7 @@ impl<T: Payload> Blocking<T> for Floor {
             ring.tail.0.store(tx.tail, Ordering::Release);
         }
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
         let ring = &*rx.ring;
         let capacity = ring.slots.len();

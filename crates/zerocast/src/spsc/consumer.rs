@@ -350,7 +350,10 @@ impl<'a, T> Consumer<'a, T> {
     ///
     /// [`Closed`] when the producer is gone and everything it sent was taken.
     #[cfg(all(feature = "std", not(zerocast_loom)))]
-    #[inline]
+    // Always: the common path is a few instructions, and left as a call
+    // per message it kept the handle's positions in memory rather than in
+    // the caller's registers (measured: spsc/threads/u64).
+    #[inline(always)]
     pub fn pop_blocking(&mut self) -> Result<T, Closed> {
         crate::park::prepare();
         if self.available() > 0 {
