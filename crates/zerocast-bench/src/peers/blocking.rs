@@ -330,7 +330,7 @@ pub struct Floor;
 /// A position written by one side only, on a line of its own.
 #[derive(Debug, Default)]
 #[repr(align(128))]
-pub struct FloorPosition(AtomicUsize);
+pub struct FloorPosition(pub(crate) AtomicUsize);
 
 /// The ring of [`Floor`]: `slots.len()` is a power of two.
 #[derive(Debug)]

@@ -3,6 +3,7 @@
 
 pub mod asynchronous;
 pub mod blocking;
+pub mod bytes;
 pub mod fanout;
 pub mod records;
 

@@ -13,7 +13,10 @@ use std::time::Instant;
 use zerocast::io::{encode_header, Framer, WriteBuf, WriteError, WriteFlusher, HEADER_LEN};
 use zerocast::pool::BufferPool;
 
-use crate::harness::{warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario, Size};
+use crate::harness::{
+    warm_then_measure, Contender, Kind, RunConfig, Sample, Scenario, Size, FLOOR,
+};
+use crate::peers::bytes;
 use crate::threads::spawn_pinned;
 
 /// Bytes per pooled buffer, on every side.
@@ -54,6 +57,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 }),
                 Contender::new("bab", move |cfg: &RunConfig| run_bab_writer(cfg, payload)),
                 Contender::new("std", move |cfg: &RunConfig| run_vec_writer(cfg, payload)),
+                Contender::new(FLOOR, move |cfg: &RunConfig| run_floor_writer(cfg, payload)),
             ],
         )
     };
@@ -262,6 +266,28 @@ fn run_vec_writer(cfg: &RunConfig, payload: usize) -> Sample {
     writer_flusher(cfg, payload, make_writer, move |sink| match rx.try_recv() {
         Ok(batch) => sink.write_all(&batch).expect("a sink that never fails"),
         Err(_) => wait_a_little(),
+    })
+}
+
+/// The scenario's floor ([`bytes::channel`]): the same messages, flush
+/// cadence and sink, through one ring of bytes the size of zerocast's pool.
+fn run_floor_writer(cfg: &RunConfig, payload: usize) -> Sample {
+    let (mut writer, mut flusher) = bytes::channel(BUFFER * BUFFERS);
+    let message = vec![0x5au8; payload];
+    let make_writer = move || {
+        move |from: u64, to: u64| {
+            for i in from..to {
+                writer.write(&message);
+                if i % FLUSH_EVERY == FLUSH_EVERY - 1 || i + 1 == to {
+                    writer.publish();
+                }
+            }
+        }
+    };
+    writer_flusher(cfg, payload, make_writer, move |sink| {
+        if flusher.write_to(sink).expect("a sink that never fails") == 0 {
+            wait_a_little();
+        }
     })
 }
 
