@@ -12,6 +12,8 @@
 //! never be "released" into a pool, and a value can never be handed out twice.
 
 #[cfg(feature = "alloc")]
+mod block;
+#[cfg(feature = "alloc")]
 mod buffer;
 mod object;
 #[cfg(feature = "alloc")]
@@ -36,31 +38,6 @@ pub use scratch::{Arena, Scratch, ScratchError};
 pub use shared::{SharedAcquire, SharedObjectPool, SharedPooled};
 #[cfg(feature = "alloc")]
 pub use slab::{LocalTicket, Payload, SlabError, SlabPool, SlabStats, SlabTicket};
-
-/// `len` zeroed bytes that may be written through shared references, their
-/// memory committed now: a large zeroed block can come from the operating
-/// system mapped lazily, each page found and zeroed on its first write, and
-/// that first write would then fall on a hot path (a page fault: the kernel
-/// allocating, microseconds on a VM). Writing a zero into every 4 KiB
-/// makes each page resident here, while the pool is built.
-#[cfg(feature = "alloc")]
-fn zeroed_cells(len: usize) -> alloc::boxed::Box<[core::cell::UnsafeCell<u8>]> {
-    let bytes = alloc::vec![0u8; len].into_boxed_slice();
-    // SAFETY: `UnsafeCell<u8>` has the layout of `u8` (`repr(transparent)`),
-    // so the allocation may be reinterpreted, length and all.
-    let cells = unsafe {
-        alloc::boxed::Box::from_raw(
-            alloc::boxed::Box::into_raw(bytes) as *mut [core::cell::UnsafeCell<u8>]
-        )
-    };
-    for cell in cells.iter().step_by(4096) {
-        // SAFETY: the cells were just made and nothing else refers to them.
-        // The write is volatile so that storing the zero already there is
-        // not optimised away.
-        unsafe { core::ptr::write_volatile(cell.get(), 0) };
-    }
-    cells
-}
 
 #[cfg(all(test, zerocast_loom))]
 mod loom;

@@ -1,10 +1,10 @@
 //! [`Scratch`]: a bump arena for per-thread scratch space, reset at the end of
 //! every scope.
 
-#[cfg(feature = "alloc")]
-use alloc::boxed::Box;
 use core::cell::{Cell, UnsafeCell};
 use core::fmt;
+
+use super::block::Block;
 
 /// A bump arena over one buffer allocated up front. [`with`](Self::with) opens
 /// a scope and hands the closure an [`Arena`]; slices taken from it borrow the
@@ -31,7 +31,7 @@ use core::fmt;
 /// assert_eq!(scratch.used(), 0, "reset when the scope ends");
 /// ```
 pub struct Scratch {
-    buf: Box<[UnsafeCell<u8>]>,
+    buf: Block,
     used: Cell<usize>,
     high_water: usize,
     failures: u64,
@@ -78,7 +78,7 @@ impl Scratch {
     /// (every 4 KiB touched, so its first fill takes no page fault).
     pub fn new(capacity: usize) -> Self {
         Self {
-            buf: super::zeroed_cells(capacity),
+            buf: Block::zeroed(capacity),
             used: Cell::new(0),
             high_water: 0,
             failures: 0,

@@ -9,6 +9,7 @@ use core::cell::{Cell, UnsafeCell};
 use core::ops::{Deref, DerefMut};
 use core::ptr::NonNull;
 
+use super::block::Block;
 use super::queue::ReturnQueue;
 
 use crate::sync::{AtomicUsize, Ordering};
@@ -54,7 +55,7 @@ struct Shared {
     /// `pages * page_size` bytes. A page is touched only through the one
     /// ticket that holds it: written through a [`LocalTicket`], read through
     /// it or through the [`SlabTicket`] it became.
-    bytes: Box<[UnsafeCell<u8>]>,
+    bytes: Block,
     /// Page ids (`generation << 32 | page`) sent home by dropped tickets.
     returns: ReturnQueue,
     /// Tickets whose return found the queue full (impossible by construction:
@@ -190,7 +191,7 @@ impl SlabPool {
             shared: Arc::new(Shared {
                 core_id,
                 page_size,
-                bytes: super::zeroed_cells(total),
+                bytes: Block::zeroed(total),
                 returns: ReturnQueue::new(pages),
                 lost: AtomicUsize::new(0),
             }),

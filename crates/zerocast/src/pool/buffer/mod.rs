@@ -5,7 +5,9 @@
 //! # Design
 //!
 //! - **Memory.** `count` buffers of `buffer_size` bytes in one allocation made
-//!   by [`BufferPool::new`]. Nothing allocates after [`BufferPool::register`].
+//!   by [`BufferPool::new`], starting on a page and committed there and then:
+//!   with a `buffer_size` that is a multiple of 64, no two buffers share a
+//!   cache line. Nothing allocates after [`BufferPool::register`].
 //! - **Shared free list.** A ring of free buffer indices and a FIFO queue of
 //!   waiting [`Acquire`] futures behind one spin lock. The lock is taken once
 //!   per *batch* of buffers (refill or spill of a thread's cache), and by
@@ -55,10 +57,10 @@ mod packet;
 
 use alloc::boxed::Box;
 use alloc::sync::Arc;
-use core::cell::UnsafeCell;
 use core::fmt;
 use core::ptr::NonNull;
 
+use super::block::Block;
 use crate::lock::SpinLock;
 use crate::sync::{AtomicUsize, Ordering};
 
@@ -133,7 +135,7 @@ struct Shared {
     /// `count * buffer_size` bytes. A buffer's bytes are written only through
     /// the one [`Buffer`] that holds it, beyond the part it has frozen into
     /// packets, and read only through packets of frozen parts.
-    bytes: Box<[UnsafeCell<u8>]>,
+    bytes: Block,
     /// Per buffer: the owning units (threads holding packets of it, plus
     /// `SendPacket`s in flight). One while the buffer is free, so that the
     /// thread that acquires it holds the one unit without writing here.
@@ -304,7 +306,7 @@ impl BufferPoolBuilder {
             shared: Arc::new(Shared {
                 buffer_size,
                 cache: cache.min(count / 4).max(1),
-                bytes: super::zeroed_cells(total),
+                bytes: Block::zeroed(total),
                 owners: (0..count).map(|_| AtomicUsize::new(1)).collect(),
                 takers: (0..count).map(|_| AtomicUsize::new(usize::MAX)).collect(),
                 next_id: AtomicUsize::new(0),
