@@ -27,8 +27,14 @@ struct ByteRing {
     tail: FloorPosition,
     /// Bytes the flusher has released (free-running).
     head: FloorPosition,
-    bytes: Box<[UnsafeCell<u8>]>,
+    lines: Box<[Line]>,
 }
+
+/// A cache line of the ring, so that the ring starts on a line as
+/// zerocast's pools do (a byte allocation is only 16-aligned).
+#[derive(Debug)]
+#[repr(C, align(64))]
+struct Line(UnsafeCell<[u8; 64]>);
 
 // SAFETY: the writer writes only bytes in `tail..head + len` (by the head
 // it loaded with acquire), which the flusher has released and does not read;
@@ -38,9 +44,17 @@ struct ByteRing {
 unsafe impl Sync for ByteRing {}
 
 impl ByteRing {
-    /// The first byte: `UnsafeCell<u8>` has the layout of `u8`.
+    /// The first byte: the lines are contiguous, each a `[u8; 64]` in an
+    /// `UnsafeCell` (which has the layout of what it holds).
     fn base(&self) -> *mut u8 {
-        UnsafeCell::raw_get(self.bytes.as_ptr())
+        // `Line` is `repr(C)` around its cell, so a pointer to the first
+        // line is one to its cell.
+        UnsafeCell::raw_get(self.lines.as_ptr().cast::<UnsafeCell<[u8; 64]>>()).cast::<u8>()
+    }
+
+    /// The ring's size in bytes.
+    fn len(&self) -> usize {
+        self.lines.len() * 64
     }
 }
 
@@ -61,12 +75,15 @@ pub struct ByteFloorFlusher {
     head: usize,
 }
 
-/// A ring of `len` bytes and its two halves.
+/// A ring of `len` bytes (a multiple of 64) and its two halves.
 pub fn channel(len: usize) -> (ByteFloorWriter, ByteFloorFlusher) {
+    assert_eq!(len % 64, 0, "the ring is whole cache lines");
     let ring = Arc::new(ByteRing {
         tail: FloorPosition::default(),
         head: FloorPosition::default(),
-        bytes: (0..len).map(|_| UnsafeCell::new(0)).collect(),
+        lines: (0..len / 64)
+            .map(|_| Line(UnsafeCell::new([0; 64])))
+            .collect(),
     });
     let writer = ByteFloorWriter {
         ring: ring.clone(),
@@ -87,7 +104,7 @@ impl ByteFloorWriter {
     #[inline(always)]
     pub fn write(&mut self, message: &[u8]) {
         let ring = &*self.ring;
-        let len = ring.bytes.len();
+        let len = ring.len();
         let room = |w: &Self| len - w.tail.wrapping_sub(w.head);
         if room(self) < message.len() {
             // Everything written is published before waiting, once.
@@ -133,7 +150,7 @@ impl ByteFloorFlusher {
         if waiting == 0 {
             return Ok(0);
         }
-        let len = ring.bytes.len();
+        let len = ring.len();
         let start = self.head % len;
         let first = waiting.min(len - start);
         // SAFETY: the `waiting` bytes from `head` were published (the tail
@@ -160,24 +177,30 @@ mod tests {
 
     #[test]
     fn bytes_arrive_in_order_across_the_wrap_and_only_once_published() {
-        let (mut writer, mut flusher) = channel(8);
+        let (mut writer, mut flusher) = channel(64);
         let mut out = Vec::new();
-        writer.write(b"abcd");
+        writer.write(&0u32.to_le_bytes());
         assert_eq!(flusher.write_to(&mut out).unwrap(), 0, "not published yet");
-        writer.write(b"efgh");
+        for i in 1..15u32 {
+            writer.write(&i.to_le_bytes());
+        }
+        writer.publish();
+        assert_eq!(flusher.write_to(&mut out).unwrap(), 60);
+        // 60..64 and 0..4: the flusher hands these over as two slices.
+        writer.write(&15u32.to_le_bytes());
+        writer.write(&16u32.to_le_bytes());
         writer.publish();
         assert_eq!(flusher.write_to(&mut out).unwrap(), 8);
-        writer.write(b"ijkl");
-        writer.publish();
-        writer.write(b"mnop");
-        writer.publish();
-        assert_eq!(flusher.write_to(&mut out).unwrap(), 8);
-        assert_eq!(out, b"abcdefghijklmnop");
+        let seen: Vec<u32> = out
+            .chunks(4)
+            .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(seen, (0..17).collect::<Vec<_>>());
     }
 
     #[test]
     fn a_writer_waits_for_room_on_another_thread() {
-        let (mut writer, mut flusher) = channel(16);
+        let (mut writer, mut flusher) = channel(64);
         let t = std::thread::spawn(move || {
             for i in 0..1000u32 {
                 writer.write(&i.to_le_bytes());

@@ -26,6 +26,13 @@ const BUFFERS: usize = 256;
 /// Messages between explicit flushes (bab's own writer benchmark flushes
 /// every 1000).
 const FLUSH_EVERY: u64 = 256;
+/// Whether every writer flushes after message `i` of a call writing up to
+/// `to`: each [`FLUSH_EVERY`] messages, and after the call's last.
+#[inline(always)]
+fn flush_after(i: u64, to: u64) -> bool {
+    i % FLUSH_EVERY == FLUSH_EVERY - 1 || i + 1 == to
+}
+
 /// Bytes handed to the framer per simulated socket read.
 const READ: usize = 16 * 1024;
 
@@ -194,7 +201,7 @@ fn run_zerocast_writer(
                         Err(e) => panic!("{e}"),
                     }
                 }
-                if i % FLUSH_EVERY == FLUSH_EVERY - 1 || i + 1 == to {
+                if flush_after(i, to) {
                     while writer.try_flush() == Err(WriteError::Backlog) {
                         wait_a_little();
                     }
@@ -226,7 +233,7 @@ fn run_bab_writer(cfg: &RunConfig, payload: usize) -> Sample {
                     }
                     wait_a_little();
                 }
-                if i % FLUSH_EVERY == FLUSH_EVERY - 1 || i + 1 == to {
+                if flush_after(i, to) {
                     writer.flush();
                 }
             }
@@ -256,7 +263,7 @@ fn run_vec_writer(cfg: &RunConfig, payload: usize) -> Sample {
         move |from: u64, to: u64| {
             for i in from..to {
                 pending.extend_from_slice(&bytes);
-                if i % FLUSH_EVERY == FLUSH_EVERY - 1 || i + 1 == to {
+                if flush_after(i, to) {
                     let full = std::mem::replace(&mut pending, Vec::with_capacity(batch));
                     tx.send(full).expect("flusher alive");
                 }
@@ -278,7 +285,7 @@ fn run_floor_writer(cfg: &RunConfig, payload: usize) -> Sample {
         move |from: u64, to: u64| {
             for i in from..to {
                 writer.write(&message);
-                if i % FLUSH_EVERY == FLUSH_EVERY - 1 || i + 1 == to {
+                if flush_after(i, to) {
                     writer.publish();
                 }
             }
