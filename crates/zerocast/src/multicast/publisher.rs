@@ -196,24 +196,32 @@ impl<T> Publisher<T> {
     ///
     /// [`SendError`] with the value when every subscriber is gone.
     #[cfg(all(feature = "std", not(zerocast_loom)))]
+    // Always, with the wait out of line and taking no value: see
+    // `spsc::Producer::push_blocking`.
+    #[inline(always)]
     pub fn publish_blocking(&mut self, value: T) -> Result<(), SendError<T>> {
         crate::park::prepare();
-        let value = match self.try_publish(value) {
-            Ok(()) => return Ok(()),
-            Err(TrySendError::Closed(v)) => return Err(SendError(v)),
-            Err(TrySendError::Full(v)) => v,
-        };
-        let ready = crate::park::wait(
+        if !self.can_publish() && self.wait_for_room().is_err() {
+            return Err(SendError(value));
+        }
+        // SAFETY: the next slot is free, as `can_publish` or
+        // `wait_for_room` saw.
+        unsafe { self.write(value) };
+        Ok(())
+    }
+
+    /// Waits, for [`publish_blocking`](Self::publish_blocking), until the
+    /// next slot is free (`Ok`: `has_room()` was seen) or every subscriber is
+    /// gone.
+    #[cfg(all(feature = "std", not(zerocast_loom)))]
+    #[cold]
+    #[inline(never)]
+    fn wait_for_room(&mut self) -> Result<(), Closed> {
+        crate::park::wait(
             self,
             |p| p.has_room() || p.refresh_live() == 0,
             |p, cx| p.poll_ready(cx),
-        );
-        match ready {
-            Ok(()) => self
-                .try_publish(value)
-                .map_err(|e| SendError(e.into_inner())),
-            Err(Closed) => Err(SendError(value)),
-        }
+        )
     }
 
     /// Slots in the ring (the requested capacity rounded up to a power of two).

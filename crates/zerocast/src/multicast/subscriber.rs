@@ -189,20 +189,31 @@ impl<T> Subscriber<T> {
     ///
     /// [`Closed`] when the publisher is gone and every message has been read.
     #[cfg(all(feature = "std", not(zerocast_loom)))]
+    // Always, with the wait out of line and returning no message: see
+    // `spsc::Consumer::pop_blocking`.
+    #[inline(always)]
     pub fn recv_blocking(&mut self) -> Result<T, Closed>
     where
         T: Clone,
     {
         crate::park::prepare();
-        match self.try_recv() {
-            Ok(v) => return Ok(v),
-            Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Err(Closed),
-            Err(TryRecvError::Empty) => {}
+        if !self.has_message() {
+            self.wait_for_message()?;
         }
+        // A message is ready (`has_message`, above or in the wait).
+        Ok(T::clone(&RecvGuard { subscriber: self }))
+    }
+
+    /// Waits, for [`recv_blocking`](Self::recv_blocking), until a message is
+    /// ready (`Ok`) or the publisher is gone and every message has been read.
+    #[cfg(all(feature = "std", not(zerocast_loom)))]
+    #[cold]
+    #[inline(never)]
+    fn wait_for_message(&mut self) -> Result<(), Closed> {
         crate::park::wait(
             self,
             |s| s.has_message() || s.shared.closed.load(Ordering::Acquire) != 0,
-            |s, cx| s.poll_recv(cx),
+            |s, cx| s.poll_ready(cx),
         )
     }
 

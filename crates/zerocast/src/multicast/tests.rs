@@ -110,6 +110,45 @@ fn publisher_drop_closes_after_the_last_message() {
     assert_eq!(subs[0].poll_recv(&mut cx), Poll::Ready(Err(Closed)));
 }
 
+/// Long enough for a blocking call on another thread to be waiting.
+fn pause() {
+    std::thread::sleep(std::time::Duration::from_millis(if cfg!(miri) {
+        1
+    } else {
+        10
+    }));
+}
+
+#[test]
+fn a_blocking_publish_into_a_full_ring_sees_the_subscribers_leave() {
+    let (mut p, subs) = channel::<u8>(2, 2);
+    p.publish_blocking(0).unwrap();
+    p.publish_blocking(1).unwrap();
+    let t = std::thread::spawn(move || {
+        let waited = p.publish_blocking(2);
+        (waited, p.publish_blocking(3))
+    });
+    pause();
+    drop(subs);
+    let (waited, after) = t.join().unwrap();
+    assert_eq!(waited.unwrap_err().0, 2, "the value comes back");
+    assert_eq!(after.unwrap_err().0, 3, "and every later one at once");
+}
+
+#[test]
+fn a_blocking_receive_sees_the_publisher_leave_after_its_last_message() {
+    let (mut p, subs) = channel::<u8>(2, 1);
+    let mut s = subs.into_iter().next().unwrap();
+    let t = std::thread::spawn(move || {
+        let first = s.recv_blocking();
+        (first, s.recv_blocking())
+    });
+    pause();
+    p.publish_blocking(7).unwrap();
+    drop(p);
+    assert_eq!(t.join().unwrap(), (Ok(7), Err(Closed)));
+}
+
 #[test]
 fn threads_each_see_the_whole_stream() {
     let n = if cfg!(miri) { 100 } else { 20_000 };

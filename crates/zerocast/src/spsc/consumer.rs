@@ -155,30 +155,19 @@ impl<'a, T> Consumer<'a, T> {
     /// without losing the wake-up.
     #[inline]
     pub fn poll_pop(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>> {
-        // The common case inlined: an item ready, one check.
-        if self.available() > 0 {
-            // SAFETY: an item is ready.
-            return Poll::Ready(Ok(unsafe { self.take() }));
+        // The common case inlined: an item ready, one check. The wait is out
+        // of line and moves no item, so the item goes from its slot to the
+        // caller without passing through a return slot both paths share.
+        if self.available() == 0 {
+            match self.poll_ready_slow(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(Closed)) => return Poll::Ready(Err(Closed)),
+                Poll::Pending => return Poll::Pending,
+            }
         }
-        self.poll_pop_slow(cx)
-    }
-
-    /// [`poll_pop`](Self::poll_pop) when the ring looked empty: closed, or
-    /// register and check again.
-    #[inline(never)]
-    fn poll_pop_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>> {
-        if self.drained_and_closed() {
-            return Poll::Ready(Err(Closed));
-        }
-        // SAFETY: only the one consumer registers on `rx_wait`, through
-        // `&mut self`.
-        unsafe { self.core().rx_wait.register_fenced(cx.waker()) };
-        // Check again: the producer may have published before we registered.
-        match self.try_pop() {
-            Ok(v) => Poll::Ready(Ok(v)),
-            Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => Poll::Ready(Err(Closed)),
-            Err(TryRecvError::Empty) => Poll::Pending,
-        }
+        // SAFETY: an item is ready (`available() > 0`, above or in
+        // `poll_ready_slow`).
+        Poll::Ready(Ok(unsafe { self.take() }))
     }
 
     /// Polls for an item without taking it: `Ready(Ok(()))` when
@@ -199,10 +188,18 @@ impl<'a, T> Consumer<'a, T> {
     /// assert_eq!(rx.poll_ready(&mut cx), Poll::Ready(Ok(())));
     /// assert_eq!(rx.len(), 1, "nothing was taken");
     /// ```
+    #[inline]
     pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         if self.available() > 0 {
             return Poll::Ready(Ok(()));
         }
+        self.poll_ready_slow(cx)
+    }
+
+    /// [`poll_ready`](Self::poll_ready) when the ring looked empty: closed,
+    /// or register and check again.
+    #[inline(never)]
+    fn poll_ready_slow(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         if self.drained_and_closed() {
             return Poll::Ready(Err(Closed));
         }
@@ -356,28 +353,26 @@ impl<'a, T> Consumer<'a, T> {
     #[inline(always)]
     pub fn pop_blocking(&mut self) -> Result<T, Closed> {
         crate::park::prepare();
-        if self.available() > 0 {
-            // SAFETY: `available() > 0` above.
-            return Ok(unsafe { self.take() });
+        if self.available() == 0 {
+            self.wait_for_item()?;
         }
-        self.pop_blocking_slow()
+        // SAFETY: `available() > 0`, above or in `wait_for_item`.
+        Ok(unsafe { self.take() })
     }
 
-    /// [`pop_blocking`](Self::pop_blocking) when the ring is empty: out of
-    /// line, so the common path inlines into the caller's loop.
+    /// Waits, for [`pop_blocking`](Self::pop_blocking), until `available() >
+    /// 0` (`Ok`) or the ring is drained and closed. Out of line, and it moves
+    /// no item: the common path then inlines into the caller's loop, and the
+    /// item goes from its slot to the caller without passing through a
+    /// return slot in memory that both paths would have to share.
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     #[cold]
     #[inline(never)]
-    fn pop_blocking_slow(&mut self) -> Result<T, Closed> {
-        match self.try_pop() {
-            Ok(v) => return Ok(v),
-            Err(TryRecvError::Closed | TryRecvError::Lagged(_)) => return Err(Closed),
-            Err(TryRecvError::Empty) => {}
-        }
+    fn wait_for_item(&mut self) -> Result<(), Closed> {
         crate::park::wait(
             self,
             |c| c.available() > 0 || c.is_closed(),
-            |c, cx| c.poll_pop(cx),
+            |c, cx| c.poll_ready(cx),
         )
     }
 }

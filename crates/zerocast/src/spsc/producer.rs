@@ -334,40 +334,39 @@ impl<'a, T> Producer<'a, T> {
     pub fn push_blocking(&mut self, value: T) -> Result<(), SendError<T>> {
         crate::park::prepare();
         // Free by the cached position alone: no look at the consumer's line.
-        if self.cached_free() > 0 && !self.core().is_closed(RX_CLOSED) {
-            // SAFETY: a slot is free (the cached position only lags).
-            unsafe { self.write(value) };
-            return Ok(());
+        let ready = self.cached_free() > 0 && !self.core().is_closed(RX_CLOSED);
+        if !ready && self.wait_for_room().is_err() {
+            return Err(SendError(value));
         }
-        self.push_blocking_slow(value)
+        // SAFETY: a slot is free: by the cached position (which only lags),
+        // or as `wait_for_room` saw.
+        unsafe { self.write(value) };
+        Ok(())
     }
 
-    /// [`push_blocking`](Self::push_blocking) when the ring is full or the
-    /// consumer gone: out of line, so the common path inlines into the
-    /// caller's loop.
+    /// Waits, for [`push_blocking`](Self::push_blocking), until a slot is
+    /// free (`Ok`: `free() > 0` was seen) or the consumer is gone: first for a
+    /// batch of slots (see above). Out of line, and it takes no value: the
+    /// common path then inlines into the caller's loop, and the value goes
+    /// from the caller's registers to its slot without first being stored
+    /// for this call (a 64-byte item built in registers was written to the
+    /// stack and read back, stalling on the store-forward, per message).
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     #[cold]
     #[inline(never)]
-    fn push_blocking_slow(&mut self, value: T) -> Result<(), SendError<T>> {
-        // The ring looked full: wait for a batch of free slots (see above).
+    fn wait_for_room(&mut self) -> Result<(), Closed> {
         let batch = (self.ring.capacity / 16).clamp(1, 64);
         if self.is_closed() {
-            return Err(SendError(value));
+            return Err(Closed);
         }
         if self.free_for(batch) >= batch {
-            // SAFETY: a slot is free.
-            unsafe { self.write(value) };
             return Ok(());
         }
-        let ready = crate::park::wait(
+        crate::park::wait(
             self,
             |p| p.free_for(batch) >= batch || p.is_closed(),
             |p, cx| p.poll_ready(cx),
-        );
-        match ready {
-            Ok(()) => self.try_push(value).map_err(|e| SendError(e.into_inner())),
-            Err(Closed) => Err(SendError(value)),
-        }
+        )
     }
 }
 
