@@ -18,6 +18,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
+use crate::error::Closed;
+
 /// The shortest spin before parking: enough to cover a hand-off that is
 /// already under way.
 const MIN_SPIN: Duration = Duration::from_micros(2);
@@ -81,6 +83,27 @@ fn adapt(budget: Duration, waited: Duration) -> Duration {
 #[inline]
 pub(crate) fn prepare() {
     WAKER.with(|_| {});
+}
+
+/// The shape of every blocking form that moves a value or an item: `now`,
+/// inline, checks whether the operation can go ahead at once; if not,
+/// `wait` (out of line) waits until it can (`Ok`) or the channel is closed.
+/// The caller moves its value or item only after this returns, so neither
+/// passes through memory for the out-of-line call: a 64-byte item built in
+/// registers and handed to such a call was stored to the stack and read back
+/// on every message, and the wide load stalled on the narrow stores.
+#[inline(always)]
+pub(crate) fn ready<S: ?Sized>(
+    state: &mut S,
+    now: impl FnOnce(&mut S) -> bool,
+    wait: impl FnOnce(&mut S) -> Result<(), Closed>,
+) -> Result<(), Closed> {
+    prepare();
+    if now(state) {
+        Ok(())
+    } else {
+        wait(state)
+    }
 }
 
 /// Waits until `poll` is ready: spins on the cheap `ready` check first, then

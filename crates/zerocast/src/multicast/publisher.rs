@@ -196,12 +196,11 @@ impl<T> Publisher<T> {
     ///
     /// [`SendError`] with the value when every subscriber is gone.
     #[cfg(all(feature = "std", not(zerocast_loom)))]
-    // Always, with the wait out of line and taking no value: see
-    // `spsc::Producer::push_blocking`.
+    // Always: the common path is a few instructions; the wait stays out of
+    // line and moves no value (see `park::ready`).
     #[inline(always)]
     pub fn publish_blocking(&mut self, value: T) -> Result<(), SendError<T>> {
-        crate::park::prepare();
-        if !self.can_publish() && self.wait_for_room().is_err() {
+        if crate::park::ready(self, Self::can_publish, Self::wait_for_room).is_err() {
             return Err(SendError(value));
         }
         // SAFETY: the next slot is free, as `can_publish` or

@@ -189,18 +189,15 @@ impl<T> Subscriber<T> {
     ///
     /// [`Closed`] when the publisher is gone and every message has been read.
     #[cfg(all(feature = "std", not(zerocast_loom)))]
-    // Always, with the wait out of line and returning no message: see
-    // `spsc::Consumer::pop_blocking`.
+    // Always: the common path is a few instructions; the wait stays out of
+    // line and moves no value (see `park::ready`).
     #[inline(always)]
     pub fn recv_blocking(&mut self) -> Result<T, Closed>
     where
         T: Clone,
     {
-        crate::park::prepare();
-        if !self.has_message() {
-            self.wait_for_message()?;
-        }
-        // A message is ready (`has_message`, above or in the wait).
+        crate::park::ready(self, Self::has_message, Self::wait_for_message)?;
+        // A message is ready (`has_message`, inline or in the wait).
         Ok(T::clone(&RecvGuard { subscriber: self }))
     }
 

@@ -352,19 +352,14 @@ impl<'a, T> Consumer<'a, T> {
     // the caller's registers (measured: spsc/threads/u64).
     #[inline(always)]
     pub fn pop_blocking(&mut self) -> Result<T, Closed> {
-        crate::park::prepare();
-        if self.available() == 0 {
-            self.wait_for_item()?;
-        }
-        // SAFETY: `available() > 0`, above or in `wait_for_item`.
+        crate::park::ready(self, |c| c.available() > 0, Self::wait_for_item)?;
+        // SAFETY: `available() > 0`, checked inline or in `wait_for_item`.
         Ok(unsafe { self.take() })
     }
 
     /// Waits, for [`pop_blocking`](Self::pop_blocking), until `available() >
     /// 0` (`Ok`) or the ring is drained and closed. Out of line, and it moves
-    /// no item: the common path then inlines into the caller's loop, and the
-    /// item goes from its slot to the caller without passing through a
-    /// return slot in memory that both paths would have to share.
+    /// no item (see `park::ready`).
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     #[cold]
     #[inline(never)]

@@ -37,8 +37,10 @@
 //! consumer's and back, and across threads that is most of a message's
 //! cost. So on x86-64 each side asks for the line four lines ahead of its
 //! position — the consumer once the producer has published every slot in
-//! it, the producer (to write, where the target has `prefetchw`) once the
-//! consumer has released every slot in it — and the line
+//! it, the producer once the consumer has released every slot in it (for
+//! items of up to 32 bytes with `prefetchw`, which asks for the line ready
+//! to write, where the CPU has it: checked once, when the first producer is
+//! made) — and the line
 //! arrives while the side works through the ones before it (a hint: it
 //! changes no memory, and asking only for lines the other side is done with
 //! takes nothing from under it). A blocking producer that finds the ring

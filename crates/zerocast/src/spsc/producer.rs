@@ -41,6 +41,8 @@ impl<'a, T> Producer<'a, T> {
     pub(super) fn new(core: NonNull<Core<T>>) -> Self {
         // Before either handle exists: both sides then agree on the fences.
         crate::wait::fence::init();
+        #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
+        super::core::write_hint::init();
         Self {
             core,
             // SAFETY: the core is alive (the caller made it for this handle).
@@ -332,10 +334,9 @@ impl<'a, T> Producer<'a, T> {
     // the caller's registers (measured: spsc/threads/u64).
     #[inline(always)]
     pub fn push_blocking(&mut self, value: T) -> Result<(), SendError<T>> {
-        crate::park::prepare();
         // Free by the cached position alone: no look at the consumer's line.
-        let ready = self.cached_free() > 0 && !self.core().is_closed(RX_CLOSED);
-        if !ready && self.wait_for_room().is_err() {
+        let now = |p: &mut Self| p.cached_free() > 0 && !p.core().is_closed(RX_CLOSED);
+        if crate::park::ready(self, now, Self::wait_for_room).is_err() {
             return Err(SendError(value));
         }
         // SAFETY: a slot is free: by the cached position (which only lags),
@@ -346,11 +347,8 @@ impl<'a, T> Producer<'a, T> {
 
     /// Waits, for [`push_blocking`](Self::push_blocking), until a slot is
     /// free (`Ok`: `free() > 0` was seen) or the consumer is gone: first for a
-    /// batch of slots (see above). Out of line, and it takes no value: the
-    /// common path then inlines into the caller's loop, and the value goes
-    /// from the caller's registers to its slot without first being stored
-    /// for this call (a 64-byte item built in registers was written to the
-    /// stack and read back, stalling on the store-forward, per message).
+    /// batch of slots (see above). Out of line, and it takes no value (see
+    /// `park::ready`).
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     #[cold]
     #[inline(never)]
