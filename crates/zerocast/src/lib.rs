@@ -41,6 +41,7 @@ extern crate std;
 mod error;
 #[cfg(all(feature = "std", not(zerocast_loom)))]
 mod park;
+mod prefetch;
 mod sync;
 #[cfg(test)]
 mod test_util;

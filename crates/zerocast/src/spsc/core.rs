@@ -121,7 +121,7 @@ impl<T> Ring<T> {
 
     /// Asks the cache for the slot `AHEAD` positions after
     /// `at` (to read; with `WRITE`, to write: `prefetchw` where the CPU
-    /// has it (see [`write_hint`]) and the items are small
+    /// has it (see [`prefetch`](crate::prefetch)) and the items are small
     /// ([`EXCLUSIVE`](Self::EXCLUSIVE)), else the read prefetch; once a line's
     /// worth of slots, at every `LINE / 2`-th slot), when the `ready` slots from
     /// `at` on (items published, for the consumer; slots released, for the
@@ -138,22 +138,11 @@ impl<T> Ring<T> {
             && ready > Self::AHEAD + Self::LINE
             && at.slot + Self::AHEAD < self.capacity
         {
-            use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let ahead = self.slots.wrapping_add(at.slot + Self::AHEAD).cast::<i8>();
-            if WRITE && Self::EXCLUSIVE && write_hint::has() {
-                // SAFETY: `prefetchw` is there (`has`); a prefetch never
-                // faults and changes no memory, and the address lies inside
-                // the slots anyway (`at.slot + AHEAD < capacity`).
-                unsafe {
-                    core::arch::asm!(
-                        "prefetchw [{0}]",
-                        in(reg) ahead,
-                        options(nostack, preserves_flags, readonly)
-                    );
-                }
+            let ahead = self.slots.wrapping_add(at.slot + Self::AHEAD);
+            if WRITE && Self::EXCLUSIVE {
+                crate::prefetch::write(ahead);
             } else {
-                // SAFETY: as above, without the need for `prefetchw`.
-                unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead) };
+                crate::prefetch::read(ahead);
             }
         }
         #[cfg(not(all(target_arch = "x86_64", not(zerocast_loom), not(miri))))]
@@ -170,39 +159,6 @@ impl<T> Ring<T> {
         // `advance` take at most `capacity` steps (every caller of `advance`
         // passes a count bounded by free or ready slots, at most `capacity`).
         unsafe { &*self.slots.add(at.slot) }
-    }
-}
-
-/// Whether the CPU has `prefetchw` (a prefetch that asks for the line to
-/// write: CPUID leaf `0x8000_0001`, ECX bit 8; AMD's CPUs since the K8,
-/// Intel's since Broadwell), asked once, when the first producer is made
-/// ([`init`](write_hint::init)), unless the build's target has it anyway. A
-/// producer writes slots its consumer read last; a read prefetch brings such
-/// a line shared, and the store must then still take it from the other core,
-/// where `prefetchw` brings it ready to write.
-#[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
-pub(crate) mod write_hint {
-    use core::sync::atomic::{AtomicU8, Ordering};
-
-    /// 0: not asked yet; 1: no; 2: yes.
-    static HAS: AtomicU8 = AtomicU8::new(0);
-
-    /// Asks the CPU, once per process.
-    pub(crate) fn init() {
-        if cfg!(target_feature = "prfchw") || HAS.load(Ordering::Relaxed) != 0 {
-            return;
-        }
-        // SAFETY: every x86-64 CPU has CPUID and its leaf 0x8000_0001 (the
-        // leaf that reports long mode itself).
-        #[allow(unused_unsafe)]
-        let ecx = unsafe { core::arch::x86_64::__cpuid(0x8000_0001) }.ecx;
-        HAS.store(if ecx & (1 << 8) != 0 { 2 } else { 1 }, Ordering::Relaxed);
-    }
-
-    /// Whether `prefetchw` may be used.
-    #[inline(always)]
-    pub(crate) fn has() -> bool {
-        cfg!(target_feature = "prfchw") || HAS.load(Ordering::Relaxed) == 2
     }
 }
 

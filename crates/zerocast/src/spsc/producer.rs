@@ -41,8 +41,7 @@ impl<'a, T> Producer<'a, T> {
     pub(super) fn new(core: NonNull<Core<T>>) -> Self {
         // Before either handle exists: both sides then agree on the fences.
         crate::wait::fence::init();
-        #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
-        super::core::write_hint::init();
+        crate::prefetch::init();
         Self {
             core,
             // SAFETY: the core is alive (the caller made it for this handle).

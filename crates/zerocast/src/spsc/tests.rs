@@ -235,23 +235,3 @@ fn items_left_after_wrapping_are_dropped_by_whichever_handle_goes_last() {
         }
     }
 }
-
-#[cfg(all(target_arch = "x86_64", target_os = "linux", not(miri)))]
-#[test]
-fn the_write_hint_follows_what_the_cpu_reports() {
-    use super::core::write_hint;
-    write_hint::init();
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap();
-    let flags = cpuinfo.lines().find(|l| l.starts_with("flags")).unwrap();
-    // Linux names CPUID 0x8000_0001 ECX bit 8 `3dnowprefetch`.
-    let reported = flags.split_whitespace().any(|f| f == "3dnowprefetch");
-    assert_eq!(
-        write_hint::has(),
-        reported || cfg!(target_feature = "prfchw")
-    );
-    write_hint::init();
-    assert_eq!(
-        write_hint::has(),
-        reported || cfg!(target_feature = "prfchw")
-    );
-}
