@@ -6,8 +6,9 @@
 //! waits for the other copy to go; `prefetchw` asks for the line ready to
 //! write. The crate's default x86-64 target has no `prfchw` feature, so
 //! `_mm_prefetch::<_MM_HINT_ET0>` compiles to the read prefetch there: the
-//! write hint is emitted directly instead, where the CPU has it (CPUID leaf
-//! `0x8000_0001`, ECX bit 8: AMD's CPUs since the K8, Intel's since
+//! write hint is emitted directly instead, where the CPU reports it (CPUID
+//! leaf `0x8000_0001`, ECX bit 8, which Linux lists as `3dnowprefetch`:
+//! this project's AMD EPYC host has it, as Intel's CPUs have since
 //! Broadwell), asked once per process by [`init`]. Hints only: they never
 //! fault and change no memory. They exist on x86-64 only, outside Miri and
 //! loom, as do their callers; [`init`] is a no-op elsewhere.
