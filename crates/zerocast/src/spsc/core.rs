@@ -108,21 +108,22 @@ impl<T> Ring<T> {
         size => 2 * 64 / size,
     };
 
-    /// Whether the producer asks for lines to write (`prefetchw`) rather
-    /// than to read: for items of up to 32 bytes, two or more to a line.
-    /// Measured (`spsc/threads`, alternating processes): with `prefetchw`
-    /// the `u64` row ran 2.6-2.7 ns against 3.0 with the read prefetch in the
-    /// host's fast phase and 6.5-7.0 against 16-24 in its slow one. The
-    /// 64-byte row read slower with it in three pairs of four (the spinning
-    /// receive 19.8-21.2 against 11.7-14.8 ns), though that row is bimodal
-    /// by process in either build; line-sized items keep the read prefetch.
+    /// Whether the producer always asks for lines to write (`prefetchw`)
+    /// rather than to read: for items of up to 32 bytes, two or more to a
+    /// line. Measured on an AMD EPYC host (`spsc/threads`, alternating
+    /// processes): with `prefetchw` the `u64` row ran 2.6-2.7 ns against 3.0
+    /// with the read prefetch in the host's fast phase and 6.5-7.0 against
+    /// 16-24 in its slow one. Larger items, one to a line, ask as
+    /// [`prefetch::write_line`](crate::prefetch::write_line) decides: the
+    /// write hint helps them on Intel's CPUs and not on that AMD host.
     #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
     const EXCLUSIVE: bool = core::mem::size_of::<T>() <= 32;
 
     /// Asks the cache for the slot `AHEAD` positions after
     /// `at` (to read; with `WRITE`, to write: `prefetchw` where the CPU
     /// has it (see [`prefetch`](crate::prefetch)) and the items are small
-    /// ([`EXCLUSIVE`](Self::EXCLUSIVE)), else the read prefetch; once a line's
+    /// ([`EXCLUSIVE`](Self::EXCLUSIVE)) or the CPU is Intel's, else the read
+    /// prefetch; once a line's
     /// worth of slots, at every `LINE / 2`-th slot), when the `ready` slots from
     /// `at` on (items published, for the consumer; slots released, for the
     /// producer) reach past every slot that shares its cache line: that line
@@ -141,6 +142,8 @@ impl<T> Ring<T> {
             let ahead = self.slots.wrapping_add(at.slot + Self::AHEAD);
             if WRITE && Self::EXCLUSIVE {
                 crate::prefetch::write(ahead);
+            } else if WRITE {
+                crate::prefetch::write_line(ahead);
             } else {
                 crate::prefetch::read(ahead);
             }
