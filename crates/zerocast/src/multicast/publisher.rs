@@ -45,7 +45,12 @@ impl<T> Publisher<T> {
     /// Whether the slot for the next publish is free.
     #[inline]
     fn has_room(&self) -> bool {
-        let i = self.shared.index(self.tail);
+        self.has_room_at(0)
+    }
+
+    /// Whether the slot `ahead` positions after the next one is free.
+    fn has_room_at(&self, ahead: u64) -> bool {
+        let i = self.shared.index(self.tail + ahead);
         self.shared.remaining[i].load(Ordering::Acquire) == FREE
     }
 
@@ -192,6 +197,13 @@ impl<T> Publisher<T> {
     /// [`spsc`](crate::spsc)) while the
     /// slowest subscriber is a full ring behind.
     ///
+    /// A publisher that finds the ring full spins until a batch of slots is
+    /// free (`capacity / 16`, at most 64, at least 1; it looks at the last
+    /// slot of the batch), not just the next one: the subscribers release
+    /// the slots just behind the one it waits for, and looking at that
+    /// slot's count on every check took their line from them each time.
+    /// Should the spin end first, one free slot is enough.
+    ///
     /// # Errors
     ///
     /// [`SendError`] with the value when every subscriber is gone.
@@ -211,14 +223,18 @@ impl<T> Publisher<T> {
 
     /// Waits, for [`publish_blocking`](Self::publish_blocking), until the
     /// next slot is free (`Ok`: `has_room()` was seen) or every subscriber is
-    /// gone.
+    /// gone: while it spins, until the batch's last slot is free (see
+    /// above; every publish still checks its own slot).
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     #[cold]
     #[inline(never)]
     fn wait_for_room(&mut self) -> Result<(), Closed> {
         crate::park::wait(
             self,
-            |p| p.has_room() || p.refresh_live() == 0,
+            {
+                let ahead = crate::park::room_batch(self.capacity()) as u64 - 1;
+                move |p| p.has_room_at(ahead) || p.refresh_live() == 0
+            },
             |p, cx| p.poll_ready(cx),
         )
     }

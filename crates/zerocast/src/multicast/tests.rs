@@ -136,6 +136,30 @@ fn a_blocking_publish_into_a_full_ring_sees_the_subscribers_leave() {
 }
 
 #[test]
+fn a_blocking_publish_goes_on_when_one_slot_frees_though_its_spin_waits_for_a_batch() {
+    // 64 slots: the spin waits for 4 (`park::room_batch`); one is enough
+    // once it ends.
+    let (mut p, subs) = channel::<u32>(64, 1);
+    let mut s = subs.into_iter().next().unwrap();
+    for i in 0..64 {
+        p.publish_blocking(i).unwrap();
+    }
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let t = std::thread::spawn(move || {
+        let r = p.publish_blocking(64);
+        done_tx.send(()).unwrap();
+        (r, p)
+    });
+    pause();
+    assert_eq!(s.try_recv(), Ok(0), "one slot frees, and no more");
+    done.recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the publisher went on with one free slot");
+    let (r, _p) = t.join().unwrap();
+    assert_eq!(r, Ok(()));
+    assert_eq!(s.len(), 64);
+}
+
+#[test]
 fn a_blocking_receive_sees_the_publisher_leave_after_its_last_message() {
     let (mut p, subs) = channel::<u8>(2, 1);
     let mut s = subs.into_iter().next().unwrap();

@@ -352,7 +352,7 @@ impl<'a, T> Producer<'a, T> {
     #[cold]
     #[inline(never)]
     fn wait_for_room(&mut self) -> Result<(), Closed> {
-        let batch = (self.ring.capacity / 16).clamp(1, 64);
+        let batch = crate::park::room_batch(self.ring.capacity);
         if self.is_closed() {
             return Err(Closed);
         }
