@@ -39,11 +39,14 @@
 //! position — the consumer once the producer has published every slot in
 //! it, the producer once the consumer has released every slot in it (for
 //! items of up to 32 bytes with `prefetchw`, which asks for the line ready
-//! to write, where the CPU has it: checked once, when the first producer is
-//! made) — and the line
+//! to write, where the CPU has it, and for larger ones where the CPU is
+//! Intel's: checked once, when the first producer is made) — and the line
 //! arrives while the side works through the ones before it (a hint: it
 //! changes no memory, and asking only for lines the other side is done with
-//! takes nothing from under it). A blocking producer that finds the ring
+//! takes nothing from under it). A consumer that has waited a while on an
+//! empty ring (16 checks) also asks, on each check, for the line of the
+//! slot the next item lands in, so that line comes over with the
+//! producer's position rather than after it. A blocking producer that finds the ring
 //! full waits for a batch of free slots before it goes on (see
 //! [`Producer::push_blocking`]), rather than trading the consumer's index
 //! line with it message by message.
