@@ -196,6 +196,48 @@ fn writer_reserve_commit_flush_and_vectored_writes_allocate_nothing() {
 }
 
 #[test]
+fn batched_writes_frames_and_flushes_allocate_nothing() {
+    let pool = BufferPool::new(4096, 32);
+    let local = pool.register();
+    let (mut flusher, queue) = WriteFlusher::new(1, 8);
+    let mut writer = queue.writer(&local).unwrap();
+    writer.flush_at(2048);
+    let mut sink = CountingSink::default();
+    let payload = [7u8; 216];
+    let mut run = |n: u64| {
+        let mut batch = writer.batch();
+        for i in 0..n {
+            // Fast writes, fresh buffers, size-based flushes and, when the
+            // ring is full, `Backlog` handled by draining.
+            let len = 1 + (i % 216) as usize;
+            loop {
+                let written = if i % 2 == 0 {
+                    batch.try_write(&payload[..len])
+                } else {
+                    batch.try_write_frame(&payload[..len])
+                };
+                match written {
+                    Ok(()) => break,
+                    Err(WriteError::Backlog | WriteError::Exhausted) => {
+                        flusher.try_write_to(&mut sink).unwrap();
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            if i % 100 == 0 {
+                while batch.try_flush() == Err(WriteError::Backlog) {
+                    flusher.try_write_to(&mut sink).unwrap();
+                }
+            }
+        }
+    };
+    run(1_000);
+    let ((), stats) = count_allocs(|| run(N));
+    assert_eq!(stats, AllocStats::ZERO);
+    assert!(sink.bytes > 0 && sink.writes > 0);
+}
+
+#[test]
 fn a_writer_and_a_flusher_on_two_threads_wait_for_each_other_without_allocating() {
     // A hand-over depth of 2 and a sink that stalls now and then: the writer
     // waits (`Pending`, woken by the flusher) for room to hand over; and a

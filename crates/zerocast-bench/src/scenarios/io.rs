@@ -10,7 +10,9 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
-use zerocast::io::{encode_header, Framer, WriteBuf, WriteError, WriteFlusher, HEADER_LEN};
+use zerocast::io::{
+    encode_header, Framer, WriteBatch, WriteBuf, WriteError, WriteFlusher, Writer, HEADER_LEN,
+};
 use zerocast::pool::BufferPool;
 
 use crate::harness::{
@@ -54,13 +56,18 @@ pub(super) fn scenarios() -> Vec<Scenario> {
             name,
             vec![
                 Contender::new("zerocast", move |cfg: &RunConfig| {
-                    run_zerocast_writer(cfg, payload, |buf, bytes| buf.copy_from_slice(bytes))
+                    run_zerocast_writer(cfg, payload, Put::CopyFromSlice)
                 }),
                 // The same writer, the message copied by the slice method
                 // (`memcpy`) instead of `WriteBuf::copy_from_slice`: what
                 // that copy is worth, side by side.
                 Contender::new("zerocast-slice-copy", move |cfg: &RunConfig| {
-                    run_zerocast_writer(cfg, payload, |buf, bytes| buf[..].copy_from_slice(bytes))
+                    run_zerocast_writer(cfg, payload, Put::SliceMethod)
+                }),
+                // The same writer through a `WriteBatch`: its position in
+                // registers for each call's run of messages.
+                Contender::new("zerocast-batch", move |cfg: &RunConfig| {
+                    run_zerocast_writer(cfg, payload, Put::Batch)
                 }),
                 Contender::new("bab", move |cfg: &RunConfig| run_bab_writer(cfg, payload)),
                 Contender::new("std", move |cfg: &RunConfig| run_vec_writer(cfg, payload)),
@@ -178,35 +185,96 @@ fn wait_a_little() {
     std::thread::yield_now();
 }
 
-/// zerocast's writer; `copy` puts each message's bytes into its reservation.
-fn run_zerocast_writer(
-    cfg: &RunConfig,
-    payload: usize,
-    copy: impl Fn(&mut WriteBuf<'_>, &[u8]) + Send + 'static,
-) -> Sample {
+/// How a zerocast row puts each message into its writer.
+#[derive(Clone, Copy)]
+enum Put {
+    /// `try_reserve`, then `WriteBuf::copy_from_slice`.
+    CopyFromSlice,
+    /// `try_reserve`, then the slice method's `copy_from_slice` (`memcpy`).
+    SliceMethod,
+    /// `WriteBatch::try_write`, one batch per call.
+    Batch,
+}
+
+/// A writer as the zerocast rows drive it: write one message, flush.
+trait Messages {
+    fn try_write(&mut self, bytes: &[u8]) -> Result<(), WriteError>;
+    fn try_flush(&mut self) -> Result<(), WriteError>;
+}
+
+/// A [`Writer`] reserving each message, copying it in with `copy`.
+struct Reserving<'w, C> {
+    writer: &'w mut Writer,
+    copy: C,
+}
+
+impl<C: Fn(&mut WriteBuf<'_>, &[u8])> Messages for Reserving<'_, C> {
+    #[inline(always)]
+    fn try_write(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
+        let mut buf = self.writer.try_reserve(bytes.len())?;
+        (self.copy)(&mut buf, bytes);
+        Ok(())
+    }
+    fn try_flush(&mut self) -> Result<(), WriteError> {
+        self.writer.try_flush()
+    }
+}
+
+impl Messages for WriteBatch<'_> {
+    #[inline(always)]
+    fn try_write(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
+        WriteBatch::try_write(self, bytes)
+    }
+    fn try_flush(&mut self) -> Result<(), WriteError> {
+        WriteBatch::try_flush(self)
+    }
+}
+
+/// Writes messages `from..to` of `bytes`, flushing as every row does,
+/// waiting while the flusher is behind or no buffer is free.
+#[inline(always)]
+fn write_messages(out: &mut impl Messages, bytes: &[u8], from: u64, to: u64) {
+    for i in from..to {
+        loop {
+            match out.try_write(bytes) {
+                Ok(()) => break,
+                Err(WriteError::Backlog | WriteError::Exhausted) => wait_a_little(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        if flush_after(i, to) {
+            while out.try_flush() == Err(WriteError::Backlog) {
+                wait_a_little();
+            }
+        }
+    }
+}
+
+/// zerocast's writer; `put` says how each message goes in.
+fn run_zerocast_writer(cfg: &RunConfig, payload: usize, put: Put) -> Sample {
     let pool = BufferPool::builder(BUFFER, BUFFERS).cache(16).build();
     let (mut flusher, queue) = WriteFlusher::new(1, 64);
     let bytes = vec![0x5au8; payload];
     let make_writer = move || {
         let mut writer = queue.writer(&pool.register()).expect("a writer slot");
-        move |from: u64, to: u64| {
-            for i in from..to {
-                loop {
-                    match writer.try_reserve(payload) {
-                        Ok(mut buf) => {
-                            copy(&mut buf, &bytes);
-                            break;
-                        }
-                        Err(WriteError::Backlog | WriteError::Exhausted) => wait_a_little(),
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-                if flush_after(i, to) {
-                    while writer.try_flush() == Err(WriteError::Backlog) {
-                        wait_a_little();
-                    }
-                }
+        move |from: u64, to: u64| match put {
+            Put::CopyFromSlice => {
+                let copy = |buf: &mut WriteBuf<'_>, b: &[u8]| buf.copy_from_slice(b);
+                let mut out = Reserving {
+                    writer: &mut writer,
+                    copy,
+                };
+                write_messages(&mut out, &bytes, from, to);
             }
+            Put::SliceMethod => {
+                let copy = |buf: &mut WriteBuf<'_>, b: &[u8]| buf[..].copy_from_slice(b);
+                let mut out = Reserving {
+                    writer: &mut writer,
+                    copy,
+                };
+                write_messages(&mut out, &bytes, from, to);
+            }
+            Put::Batch => write_messages(&mut writer.batch(), &bytes, from, to),
         }
     };
     writer_flusher(cfg, payload, make_writer, move |sink| {

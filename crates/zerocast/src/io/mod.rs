@@ -1,7 +1,8 @@
 //! Bytes in and out of pooled buffers (feature `alloc`): [`Writer`]s pack
 //! messages into [`BufferPool`](crate::pool::BufferPool) buffers and hand
 //! them, a segment per buffer, to one [`WriteFlusher`] that writes many per
-//! call; [`Framer`] turns a byte stream back into
+//! call ([`WriteBatch`] writes a run of messages with the writer's
+//! position held in registers); [`Framer`] turns a byte stream back into
 //! [`Packet`](crate::pool::Packet)s.
 //!
 //! # Wire format
@@ -19,11 +20,13 @@
 //! too large for it ([`FrameError::TooLarge`]). [`encode_header`] writes a
 //! header.
 
+mod batch;
 mod flusher;
 mod framer;
 mod header;
 mod writer;
 
+pub use batch::WriteBatch;
 pub use flusher::{FlushQueue, WriteFlusher};
 pub use framer::{FrameError, Framer};
 pub use header::{encode_header, HEADER_LEN, MAX_FRAME_LEN};

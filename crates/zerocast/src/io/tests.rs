@@ -196,6 +196,128 @@ fn writers_pack_frames_and_the_flusher_writes_them_in_order() {
     );
 }
 
+/// What the flusher writes out when `write` is handed a writer (32-byte
+/// buffers, handing over at 20 bytes by size) and a way to drain the
+/// flusher.
+fn written_with(write: impl FnOnce(&mut Writer, &mut dyn FnMut())) -> Vec<u8> {
+    let pool = BufferPool::new(32, 4);
+    let (mut flusher, queue) = WriteFlusher::new(1, 2);
+    let mut writer = queue.writer(&pool.register()).unwrap();
+    writer.flush_at(20);
+    let mut out = Vec::new();
+    write(&mut writer, &mut || {
+        flusher.try_write_to(&mut out).unwrap();
+    });
+    drop(writer);
+    while flusher.try_write_to(&mut out).unwrap() > 0 {}
+    out
+}
+
+#[test]
+fn a_batch_writes_the_bytes_one_reservation_at_a_time_would() {
+    // Lengths around the buffer's 32 bytes and the 20-byte flush mark, so
+    // writes take the fast path, a fresh buffer and a size-based flush; the
+    // flusher is drained after every message, so no write meets a full
+    // ring or an empty pool.
+    let messages: Vec<Vec<u8>> = (0..200u8)
+        .map(|i| (0..(i % 29)).map(|b| b ^ i).collect())
+        .collect();
+    for frame in [false, true] {
+        let one_at_a_time = written_with(|w, drain| {
+            for (i, m) in messages.iter().enumerate() {
+                let buf = if frame {
+                    w.try_reserve_frame(m.len())
+                } else {
+                    w.try_reserve(m.len())
+                };
+                buf.unwrap().copy_from_slice(m);
+                if i % 5 == 4 {
+                    w.try_flush().unwrap();
+                }
+                drain();
+            }
+            w.try_flush().unwrap();
+        });
+        let write = |batch: &mut WriteBatch<'_>, m: &[u8]| {
+            if frame {
+                batch.try_write_frame(m).unwrap();
+            } else {
+                batch.try_write(m).unwrap();
+            }
+        };
+        // One batch across every message, and a batch per message: each
+        // gives the writer its position back.
+        let one_batch = written_with(|w, drain| {
+            let mut batch = w.batch();
+            for (i, m) in messages.iter().enumerate() {
+                write(&mut batch, m);
+                if i % 5 == 4 {
+                    batch.try_flush().unwrap();
+                }
+                drain();
+            }
+            batch.try_flush().unwrap();
+        });
+        let batch_each = written_with(|w, drain| {
+            for (i, m) in messages.iter().enumerate() {
+                write(&mut w.batch(), m);
+                if i % 5 == 4 {
+                    w.try_flush().unwrap();
+                }
+                drain();
+            }
+            w.try_flush().unwrap();
+        });
+        assert_eq!(one_batch, one_at_a_time);
+        assert_eq!(batch_each, one_at_a_time);
+        if frame {
+            assert_eq!(frames_of(&one_at_a_time, 28), messages);
+        } else {
+            assert_eq!(one_at_a_time, messages.concat());
+        }
+    }
+}
+
+#[test]
+fn a_batch_reports_the_writers_errors_and_keeps_what_it_wrote() {
+    let (mut flusher, queue) = WriteFlusher::new(1, 1);
+    let mut writer = queue.writer(&BufferPool::new(8, 2).register()).unwrap();
+    let mut batch = writer.batch();
+    assert_eq!(
+        batch.try_write(&[0; 9]),
+        Err(WriteError::TooLarge { len: 9, max: 8 })
+    );
+    assert_eq!(
+        batch.try_write_frame(&[0; 5]),
+        Err(WriteError::TooLarge { len: 9, max: 8 })
+    );
+    batch.try_write(b"abcdefgh").unwrap();
+    batch.try_write(b"ijklmnop").unwrap(); // a fresh buffer: hands "a.." over
+    assert_eq!(batch.try_write(b"q"), Err(WriteError::Backlog));
+    assert_eq!(std::format!("{batch:?}"), "WriteBatch { filled: 8, .. }");
+    drop(batch);
+    assert_eq!(writer.unflushed(), 8, "the batch gave its position back");
+    let mut out = Vec::new();
+    flusher.try_write_to(&mut out).unwrap();
+    let mut batch = writer.batch();
+    batch.try_write(b"q").unwrap(); // the buffer written out came back
+    while batch.try_flush() == Err(WriteError::Backlog) {
+        flusher.try_write_to(&mut out).unwrap();
+    }
+    drop(batch);
+    drop(writer);
+    while flusher.try_write_to(&mut out).unwrap() > 0 {}
+    assert_eq!(out, b"abcdefghijklmnopq");
+
+    // One buffer, handed over and not yet written out: none is free.
+    let (_flusher, queue) = WriteFlusher::new(1, 2);
+    let mut writer = queue.writer(&BufferPool::new(8, 1).register()).unwrap();
+    let mut batch = writer.batch();
+    batch.try_write(b"abcdefgh").unwrap();
+    batch.try_flush().unwrap();
+    assert_eq!(batch.try_write(b"q"), Err(WriteError::Exhausted));
+}
+
 /// Writes `bytes` with `writer` and hands them over.
 fn hand_over(writer: &mut Writer, bytes: &[u8]) {
     writer

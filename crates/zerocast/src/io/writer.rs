@@ -365,6 +365,42 @@ impl Writer {
         })
     }
 
+    /// The position as a [`WriteBatch`](super::WriteBatch) holds it.
+    pub(super) fn view(&self) -> super::batch::View {
+        match &self.buf {
+            Some(buf) => {
+                let at = buf.frozen();
+                let end = (at + buf.remaining())
+                    .saturating_add(1)
+                    .min(self.flush_mark);
+                super::batch::View {
+                    // `unfrozen_ptr` is `at` bytes into the buffer and keeps
+                    // the whole buffer's provenance.
+                    data: buf.unfrozen_ptr().as_ptr().wrapping_sub(at),
+                    at,
+                    room: end.saturating_sub(at),
+                }
+            }
+            None => super::batch::View {
+                data: NonNull::dangling().as_ptr(),
+                at: 0,
+                room: 0,
+            },
+        }
+    }
+
+    /// Takes back a [`WriteBatch`](super::WriteBatch)'s position: the
+    /// current buffer is filled (its bytes frozen) up to `at`.
+    pub(super) fn set_filled(&mut self, at: usize) {
+        if let Some(buf) = &mut self.buf {
+            debug_assert!(at >= buf.frozen() && at - buf.frozen() <= buf.remaining());
+            // SAFETY: a batch moves `at` on only over bytes that fitted the
+            // buffer (`room`), from where `view` found it, so the bytes
+            // from the frozen count up to `at` are there and written.
+            unsafe { buf.skip_unchecked(at - buf.frozen()) };
+        }
+    }
+
     /// Where `len` free bytes start in the current buffer, if they fit it.
     /// (A `len` above the buffer size never fits: `remaining <= size`.)
     #[inline]
@@ -659,7 +695,7 @@ impl Drop for WriteBuf<'_> {
 /// `src` is valid for reads and `dst` for writes of `len` bytes, and the
 /// two ranges do not overlap.
 #[inline(always)]
-unsafe fn copy_small(src: *const u8, dst: *mut u8, len: usize) {
+pub(super) unsafe fn copy_small(src: *const u8, dst: *mut u8, len: usize) {
     /// Copies `len` bytes, `size_of::<W>() <= len <= 2 * size_of::<W>()`,
     /// as the first and the last `W` of them.
     ///
