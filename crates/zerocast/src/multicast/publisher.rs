@@ -75,23 +75,50 @@ impl<T> Publisher<T> {
     /// ```
     #[inline]
     pub fn try_publish(&mut self, value: T) -> Result<(), TrySendError<T>> {
-        if self.can_publish() {
-            // SAFETY: `can_publish` saw the next slot free.
-            unsafe { self.write(value) };
-            return Ok(());
+        match self.room() {
+            Some(Ok(())) => {
+                // SAFETY: `room` saw the next slot free.
+                unsafe { self.write(value) };
+                Ok(())
+            }
+            Some(Err(Closed)) => Err(TrySendError::Closed(value)),
+            None => Err(TrySendError::Full(value)),
         }
-        Err(if self.live == 0 {
-            TrySendError::Closed(value)
-        } else {
-            TrySendError::Full(value)
-        })
     }
 
     /// Whether [`try_publish`](Self::try_publish) would take a value now: a
     /// subscriber is counted and the next slot is free.
     #[inline(always)]
     fn can_publish(&mut self) -> bool {
-        self.refresh_live() != 0 && self.has_room()
+        matches!(self.room(), Some(Ok(())))
+    }
+
+    /// `Some(Ok(()))` when the next slot is free and a subscriber is
+    /// counted, `Some(Err(Closed))` when every subscriber is gone, `None`
+    /// when the ring is full.
+    ///
+    /// The subscribers are counted again after the slot is seen free: a
+    /// subscriber that leaves counts itself out before it releases its
+    /// slots, so when its release is what freed the slot, that second look
+    /// sees it gone (the slot's `Acquire` load orders it). Without it, a
+    /// publish racing the last subscribers' leaving could see their count
+    /// from before and the slot they freed after, and succeed into a
+    /// channel nobody reads (the value was then dropped unread at the next
+    /// publish; a blocking publish into a full ring, whose test expects the
+    /// value back, caught it under Miri).
+    #[inline(always)]
+    fn room(&mut self) -> Option<Result<(), Closed>> {
+        if self.refresh_live() == 0 {
+            return Some(Err(Closed));
+        }
+        if !self.has_room() {
+            return None;
+        }
+        Some(if self.refresh_live() == 0 {
+            Err(Closed)
+        } else {
+            Ok(())
+        })
     }
 
     /// Writes `value` at `tail` for every counted subscriber and wakes the
@@ -148,22 +175,16 @@ impl<T> Publisher<T> {
     /// will not be `Full`, `Ready(Err(Closed))` when every subscriber is gone,
     /// else registers `cx`'s waker (a reserved slot) and returns `Pending`.
     pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        if self.refresh_live() == 0 {
-            return Poll::Ready(Err(Closed));
-        }
-        if self.has_room() {
-            return Poll::Ready(Ok(()));
+        if let Some(ready) = self.room() {
+            return Poll::Ready(ready);
         }
         // SAFETY: only the one publisher (not `Clone`) registers on the
         // writer's cell, through `&mut self`.
         unsafe { self.shared.writer.register_fenced(cx.waker()) };
-        if self.refresh_live() == 0 {
-            return Poll::Ready(Err(Closed));
+        match self.room() {
+            Some(ready) => Poll::Ready(ready),
+            None => Poll::Pending,
         }
-        if self.has_room() {
-            return Poll::Ready(Ok(()));
-        }
-        Poll::Pending
     }
 
     /// Publishes `value`, waiting (without allocating) while the slowest
