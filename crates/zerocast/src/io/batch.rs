@@ -20,9 +20,11 @@ use super::writer::{copy_small, WriteError, Writer};
 ///
 /// For a loop of small messages: on this project's Intel host, 16-byte
 /// messages from one writer thread to a flusher thread (`zerocast-bench`'s
-/// `io/writer-flusher/16B`, row `zerocast-batch`) cost 1.9 ns each through
-/// a batch against 3.0 through [`Writer::try_reserve`] and
-/// [`WriteBuf::copy_from_slice`](super::WriteBuf::copy_from_slice).
+/// `io/writer-flusher/16B`, row `zerocast-batch`) cost 1.75 ns each through
+/// a batch against 3.23 through [`Writer::try_reserve`] and
+/// [`WriteBuf::copy_from_slice`](super::WriteBuf::copy_from_slice) in the
+/// run at commit 6015c8f (`scripts/bench-readme.sh`; 1.7 against 2.7-2.8
+/// in two alternating processes of `--quick --filter io/writer --rounds 3`).
 ///
 /// # Examples
 ///
