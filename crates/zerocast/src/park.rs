@@ -84,7 +84,8 @@ fn adapt(budget: Duration, waited: Duration) -> Duration {
 /// or the slot counts they release) back and forth on every message; should
 /// the spin end first, one free slot is enough. Used by
 /// `spsc::Producer::push_blocking` and `multicast::Publisher::publish_blocking`
-/// (`fanout1/threads/u64`, alternating processes on the Intel host: 60-89 ns
+/// (`zerocast-bench --quick --filter fanout --rounds 3`, alternating
+/// processes on the Intel host: `fanout1/threads/u64` 60-89 ns
 /// when the publisher spun for one slot, 11-12 with this batch).
 pub(crate) fn room_batch(capacity: usize) -> usize {
     (capacity / 16).clamp(1, 64)

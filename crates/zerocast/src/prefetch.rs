@@ -18,7 +18,8 @@
 //! [`write_line`] follows it. On an Intel Xeon host (KVM, 2 cores) the SPSC
 //! ring's 64-byte row (`spsc/threads/struct64`) ran 6.3-9.0 ns per message
 //! with `prefetchw` against 38.4-41.7 with the read prefetch, in alternating
-//! processes; on an AMD EPYC (Zen 3) host it read slower with `prefetchw` in
+//! processes (`zerocast-bench --quick --filter spsc/threads/struct64
+//! --rounds 3`); on an AMD EPYC (Zen 3) host it read slower with `prefetchw` in
 //! three pairs of four (11.7-14.8 ns against 19.8-21.2). So whole lines get
 //! the write hint on Intel's CPUs and the read hint elsewhere.
 

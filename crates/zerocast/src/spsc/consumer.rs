@@ -403,7 +403,8 @@ impl<'a, T> Consumer<'a, T> {
 /// otherwise takes two misses in turn when an item lands: the producer's
 /// position, then, once that shows the item, the slot's line. Asked for on
 /// every check, the slot's line comes over with the position. Measured on
-/// an Intel Xeon host (`latency/oneway/u64`, alternating processes): p50 177
+/// an Intel Xeon host (`zerocast-bench --quick --filter latency/ --filter
+/// burst --rounds 3`, alternating processes): `latency/oneway/u64` p50 177
 /// to 183 ns against 246 to 254, the atomic floor 162 to 167;
 /// `latency/roundtrip/u64` 393 to 404 against 487 to 498. Asked for from the
 /// first empty check, the line was taken from under a producer writing a
