@@ -13,7 +13,7 @@ use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use common::WakeCount;
+use common::{Dropping, Value, WakeCount};
 use zerocast::pool::{ObjectPool, Scratch, ScratchError, SlabError, SlabPool};
 use zerocast::reader::Reader;
 use zerocast::{
@@ -207,15 +207,20 @@ static PUB_WAKES: WakeCount = WakeCount::new();
 
 #[test]
 fn multicast_publish_recv_ref_and_clone_allocate_nothing() {
-    let (mut publisher, mut subs) = multicast::channel::<u64>(8, 4);
+    multicast_publish_recv_ref_and_clone::<u64>();
+    multicast_publish_recv_ref_and_clone::<Dropping>();
+}
+
+fn multicast_publish_recv_ref_and_clone<T: Value>() {
+    let (mut publisher, mut subs) = multicast::channel::<T>(8, 4);
     let mut round = |i: u64| {
-        publisher.try_publish(i).unwrap();
+        publisher.try_publish(T::from(i)).unwrap();
         for s in subs.iter_mut() {
-            assert_eq!(*s.try_recv_ref().unwrap(), i);
+            assert_eq!(*s.try_recv_ref().unwrap(), T::from(i));
         }
-        publisher.try_publish(i + 1).unwrap();
+        publisher.try_publish(T::from(i + 1)).unwrap();
         for s in subs.iter_mut() {
-            assert_eq!(s.try_recv(), Ok(i + 1));
+            assert_eq!(s.try_recv(), Ok(T::from(i + 1)));
         }
     };
     for i in 0..100 {
@@ -227,7 +232,12 @@ fn multicast_publish_recv_ref_and_clone_allocate_nothing() {
 
 #[test]
 fn multicast_pending_wake_ready_and_backpressure_allocate_nothing() {
-    let (mut publisher, mut subs) = multicast::channel::<u64>(1, 2);
+    multicast_pending_wake_ready_and_backpressure::<u64>();
+    multicast_pending_wake_ready_and_backpressure::<Dropping>();
+}
+
+fn multicast_pending_wake_ready_and_backpressure<T: Value>() {
+    let (mut publisher, mut subs) = multicast::channel::<T>(1, 2);
     let sub_waker = SUB_WAKES.waker();
     let pub_waker = PUB_WAKES.waker();
     let mut round = |i: u64| {
@@ -236,7 +246,7 @@ fn multicast_pending_wake_ready_and_backpressure_allocate_nothing() {
         for s in subs.iter_mut() {
             assert!(s.poll_ready(&mut cx).is_pending());
         }
-        publisher.try_publish(i).unwrap();
+        publisher.try_publish(T::from(i)).unwrap();
         assert_eq!(
             SUB_WAKES.get(),
             before + 2,
@@ -245,13 +255,13 @@ fn multicast_pending_wake_ready_and_backpressure_allocate_nothing() {
         // The ring is full until both have read: the publisher waits.
         let mut pcx = Context::from_waker(&pub_waker);
         assert!(publisher.poll_ready(&mut pcx).is_pending());
-        assert_eq!(subs[0].poll_recv(&mut cx), Poll::Ready(Ok(i)));
+        assert_eq!(subs[0].poll_recv(&mut cx), Poll::Ready(Ok(T::from(i))));
         assert!(
             publisher.poll_ready(&mut pcx).is_pending(),
             "slowest holds it back"
         );
         let before = PUB_WAKES.get();
-        assert_eq!(subs[1].poll_recv(&mut cx), Poll::Ready(Ok(i)));
+        assert_eq!(subs[1].poll_recv(&mut cx), Poll::Ready(Ok(T::from(i))));
         assert_eq!(
             PUB_WAKES.get(),
             before + 1,
@@ -268,17 +278,22 @@ fn multicast_pending_wake_ready_and_backpressure_allocate_nothing() {
 
 #[test]
 fn multicast_cross_thread_blocking_allocates_nothing() {
-    let (mut publisher, subs) = multicast::channel::<u64>(2, 3);
+    multicast_cross_thread_blocking::<u64>();
+    multicast_cross_thread_blocking::<Dropping>();
+}
+
+fn multicast_cross_thread_blocking<T: Value>() {
+    let (mut publisher, subs) = multicast::channel::<T>(2, 3);
     let readers: Vec<_> = subs
         .into_iter()
         .map(|mut s| {
             std::thread::spawn(move || {
                 for i in 0..1_000 {
-                    assert_eq!(s.recv_blocking(), Ok(i));
+                    assert_eq!(s.recv_blocking(), Ok(T::from(i)));
                 }
                 let ((), stats) = count_allocs(|| {
                     for i in 1_000..1_000 + N {
-                        assert_eq!(s.recv_blocking(), Ok(i));
+                        assert_eq!(s.recv_blocking(), Ok(T::from(i)));
                     }
                 });
                 assert_eq!(s.recv_blocking(), Err(Closed));
@@ -287,11 +302,11 @@ fn multicast_cross_thread_blocking_allocates_nothing() {
         })
         .collect();
     for i in 0..1_000 {
-        publisher.publish_blocking(i).unwrap();
+        publisher.publish_blocking(T::from(i)).unwrap();
     }
     let ((), stats) = count_allocs(|| {
         for i in 1_000..1_000 + N {
-            publisher.publish_blocking(black_box(i)).unwrap();
+            publisher.publish_blocking(T::from(black_box(i))).unwrap();
         }
     });
     drop(publisher);

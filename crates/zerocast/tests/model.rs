@@ -3,8 +3,12 @@
 
 use std::collections::VecDeque;
 
+use common::{Dropping, Value};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use zerocast::{multicast, spsc, TryRecvError, TrySendError};
+
+mod common;
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -92,39 +96,54 @@ proptest! {
         subscribers in 1usize..4,
         ops in prop::collection::vec((0u8..4, 0usize..4, any::<u32>()), 0..200),
     ) {
-        let (mut publisher, subs) = multicast::channel::<u32>(capacity, subscribers);
-        let slots = capacity.next_power_of_two();
-        let mut subs: Vec<Option<multicast::Subscriber<u32>>> = subs.into_iter().map(Some).collect();
-        let mut models: Vec<Option<VecDeque<u32>>> = (0..subscribers).map(|_| Some(VecDeque::new())).collect();
-        for (kind, who, value) in ops {
-            let who = who % subscribers;
-            match kind {
-                0 | 1 => {
-                    let live: Vec<&mut VecDeque<u32>> = models.iter_mut().flatten().collect();
-                    let backlog = live.iter().map(|m| m.len()).max().unwrap_or(0);
-                    let r = publisher.try_publish(value);
-                    if live.is_empty() {
-                        prop_assert_eq!(r, Err(TrySendError::Closed(value)));
-                    } else if backlog < slots {
-                        prop_assert_eq!(r, Ok(()));
-                        for m in live {
-                            m.push_back(value);
-                        }
-                    } else {
-                        prop_assert_eq!(r, Err(TrySendError::Full(value)));
+        check_multicast::<u64>(capacity, subscribers, &ops)?;
+        check_multicast::<Dropping>(capacity, subscribers, &ops)?;
+    }
+}
+
+/// `multicast_matches_per_subscriber_deques` for values of type `T`: with
+/// `u64` the channel gates on the subscribers' positions, with [`Dropping`]
+/// it keeps a count per slot.
+fn check_multicast<T: Value>(
+    capacity: usize,
+    subscribers: usize,
+    ops: &[(u8, usize, u32)],
+) -> Result<(), TestCaseError> {
+    let (mut publisher, subs) = multicast::channel::<T>(capacity, subscribers);
+    let slots = capacity.next_power_of_two();
+    let mut subs: Vec<Option<multicast::Subscriber<T>>> = subs.into_iter().map(Some).collect();
+    let mut models: Vec<Option<VecDeque<T>>> =
+        (0..subscribers).map(|_| Some(VecDeque::new())).collect();
+    for &(kind, who, value) in ops {
+        let value = T::from(u64::from(value));
+        let who = who % subscribers;
+        match kind {
+            0 | 1 => {
+                let live: Vec<&mut VecDeque<T>> = models.iter_mut().flatten().collect();
+                let backlog = live.iter().map(|m| m.len()).max().unwrap_or(0);
+                let r = publisher.try_publish(value.clone());
+                if live.is_empty() {
+                    prop_assert_eq!(r, Err(TrySendError::Closed(value)));
+                } else if backlog < slots {
+                    prop_assert_eq!(r, Ok(()));
+                    for m in live {
+                        m.push_back(value.clone());
                     }
+                } else {
+                    prop_assert_eq!(r, Err(TrySendError::Full(value)));
                 }
-                2 => {
-                    if let (Some(s), Some(m)) = (&mut subs[who], &mut models[who]) {
-                        let expected = m.pop_front().ok_or(TryRecvError::Empty);
-                        prop_assert_eq!(s.try_recv(), expected);
-                    }
+            }
+            2 => {
+                if let (Some(s), Some(m)) = (&mut subs[who], &mut models[who]) {
+                    let expected = m.pop_front().ok_or(TryRecvError::Empty);
+                    prop_assert_eq!(s.try_recv(), expected);
                 }
-                _ => {
-                    subs[who] = None;
-                    models[who] = None;
-                }
+            }
+            _ => {
+                subs[who] = None;
+                models[who] = None;
             }
         }
     }
+    Ok(())
 }

@@ -5,6 +5,9 @@
 #![cfg(not(zerocast_loom))]
 #![cfg(not(miri))]
 
+mod common;
+
+use common::{Dropping, Value};
 use zerocast::pool::{SlabError, SlabPool};
 use zerocast::{broadcast, mailbox, multicast, spsc, watch, Closed, RecvError};
 
@@ -79,8 +82,13 @@ fn spsc_one_million_async_messages_across_threads() {
 
 #[test]
 fn multicast_one_million_messages_to_four_subscribers() {
+    multicast_one_million_messages::<u64>();
+    multicast_one_million_messages::<Dropping>();
+}
+
+fn multicast_one_million_messages<T: Value>() {
     const N: u64 = 1_000_000;
-    let (mut publisher, subs) = multicast::channel::<u64>(64, 4);
+    let (mut publisher, subs) = multicast::channel::<T>(64, 4);
     let readers: Vec<_> = subs
         .into_iter()
         .enumerate()
@@ -89,13 +97,13 @@ fn multicast_one_million_messages_to_four_subscribers() {
                 let mut expected = 0;
                 if i % 2 == 0 {
                     while let Ok(v) = s.recv_blocking() {
-                        assert_eq!(v, expected);
+                        assert_eq!(v, T::from(expected));
                         expected += 1;
                     }
                 } else {
                     futures_executor::block_on(async {
                         while let Ok(g) = s.recv_ref().await {
-                            assert_eq!(*g, expected);
+                            assert_eq!(*g, T::from(expected));
                             expected += 1;
                         }
                     });
@@ -105,7 +113,7 @@ fn multicast_one_million_messages_to_four_subscribers() {
         })
         .collect();
     for i in 0..N {
-        publisher.publish_blocking(i).unwrap();
+        publisher.publish_blocking(T::from(i)).unwrap();
     }
     drop(publisher);
     for r in readers {
@@ -115,8 +123,13 @@ fn multicast_one_million_messages_to_four_subscribers() {
 
 #[test]
 fn multicast_subscribers_leaving_under_load_never_stall_the_rest() {
+    multicast_subscribers_leaving_under_load::<u64>();
+    multicast_subscribers_leaving_under_load::<Dropping>();
+}
+
+fn multicast_subscribers_leaving_under_load<T: Value>() {
     const N: u64 = 200_000;
-    let (mut publisher, subs) = multicast::channel::<u64>(8, 4);
+    let (mut publisher, subs) = multicast::channel::<T>(8, 4);
     let readers: Vec<_> = subs
         .into_iter()
         .enumerate()
@@ -128,7 +141,7 @@ fn multicast_subscribers_leaving_under_load_never_stall_the_rest() {
                 while expected < leave_at {
                     match s.recv_blocking() {
                         Ok(v) => {
-                            assert_eq!(v, expected);
+                            assert_eq!(v, T::from(expected));
                             expected += 1;
                         }
                         Err(Closed) => break,
@@ -139,7 +152,7 @@ fn multicast_subscribers_leaving_under_load_never_stall_the_rest() {
         })
         .collect();
     for i in 0..N {
-        publisher.publish_blocking(i).unwrap();
+        publisher.publish_blocking(T::from(i)).unwrap();
     }
     drop(publisher);
     let counts: Vec<u64> = readers.into_iter().map(|r| r.join().unwrap()).collect();

@@ -6,7 +6,10 @@ use std::future::Future;
 use super::blocking::{backoff, poll_n, Slot};
 use super::{Payload, YieldNow};
 
-/// A one-to-many channel used from threads.
+/// A one-to-many channel used from threads. Every adapter's `send` and
+/// `recv_n` are `#[inline(always)]`, as the SPSC suite's are (see
+/// `blocking::Blocking`): each channel's calls land in the scenario's loop
+/// as they would in a user's.
 pub trait FanoutBlocking<T: Payload>: 'static {
     /// The implementation's name in results.
     const NAME: &'static str;
@@ -51,9 +54,11 @@ impl<T: Payload> FanoutBlocking<T> for Bus {
         let rx = (0..readers).map(|_| tx.add_rx()).collect();
         (tx, rx)
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         tx.broadcast(value);
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
         for _ in 0..n {
             sink(rx.recv().expect("publisher alive"));
@@ -84,10 +89,12 @@ impl<T: Payload> FanoutBlocking<T> for Disruptor {
         }
         (builder.build(), pollers)
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         use disruptor::Producer as _;
         tx.publish(|slot| slot.0 = value);
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, sink: impl FnMut(T)) {
         poll_n(rx, n, sink);
     }
@@ -125,6 +132,7 @@ impl<T: Payload> FanoutBlocking<T> for TokioBroadcast {
     fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
         tokio_broadcast(capacity, readers)
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         let mut spins = 0;
         while tx.tx.len() >= tx.capacity {
@@ -132,6 +140,7 @@ impl<T: Payload> FanoutBlocking<T> for TokioBroadcast {
         }
         tx.tx.send(value).expect("receivers alive");
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
         for _ in 0..n {
             sink(rx.blocking_recv().expect("lossless by construction"));
@@ -190,9 +199,11 @@ impl<T: Payload> FanoutBlocking<T> for Zerocast {
     fn channel(capacity: usize, readers: usize) -> (Self::Tx, Vec<Self::Rx>) {
         zerocast::multicast::channel(capacity, readers)
     }
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, value: T) {
         tx.publish_blocking(value).expect("subscribers alive");
     }
+    #[inline(always)]
     fn recv_n(rx: &mut Self::Rx, n: u64, mut sink: impl FnMut(T)) {
         for _ in 0..n {
             sink(rx.recv_blocking().expect("publisher alive"));

@@ -65,6 +65,52 @@ fn a_subscriber_leaving_mid_stream_releases_exactly_its_slots() {
     });
 }
 
+/// The gated protocol (values that need no drop): a subscriber leaving
+/// while the publisher waits for room on a one-slot ring; the publisher
+/// waits for the one that stays, never for ever.
+#[test]
+fn a_gated_subscriber_leaving_stops_holding_the_publisher_back() {
+    loom::model(|| {
+        let (mut p, mut subs) = channel::<usize>(1, 2);
+        const { assert!(super::Shared::<usize>::GATED) };
+        let leaving = subs.pop().unwrap();
+        let mut a = subs.pop().unwrap();
+        let leaver = thread::spawn(move || drop(leaving));
+        let publisher = thread::spawn(move || {
+            block_on(async {
+                for i in 0..2 {
+                    p.publish(i).await.unwrap();
+                }
+            })
+        });
+        block_on(async {
+            for i in 0..2 {
+                assert_eq!(a.recv().await, Ok(i));
+            }
+        });
+        publisher.join().unwrap();
+        leaver.join().unwrap();
+    });
+}
+
+/// The gated protocol: the last subscriber leaving while the publisher
+/// waits for room wakes it, and the publish comes back `Closed`.
+#[test]
+fn the_last_gated_subscriber_leaving_closes_a_waiting_publisher() {
+    loom::model(|| {
+        let (mut p, mut subs) = channel::<usize>(1, 1);
+        let leaving = subs.pop().unwrap();
+        let leaver = thread::spawn(move || drop(leaving));
+        let second = block_on(async {
+            // The first goes in unless the subscriber left already.
+            let first = p.publish(0).await;
+            (first.is_ok(), p.publish(1).await)
+        });
+        assert!(matches!(second, (_, Err(crate::error::SendError(1)))));
+        leaver.join().unwrap();
+    });
+}
+
 /// Counts the drops of the [`Counted`] values it makes.
 #[derive(Clone)]
 struct Drops(loom::sync::Arc<loom::sync::atomic::AtomicUsize>);

@@ -7,7 +7,7 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use super::{Shared, FREE, POS_MASK};
+use super::{Shared, FREE, GONE, POS_MASK};
 use crate::error::{Closed, SendError, TrySendError};
 use crate::sync::{fence, Ordering};
 
@@ -25,6 +25,9 @@ pub struct Publisher<T> {
     /// Subscribers this publisher counts: attached, or left and not yet
     /// settled (only ever decreases).
     live: usize,
+    /// Gated channels (see `Shared::GATED`): slots from `tail` on that the
+    /// subscribers' positions, as last read, show free.
+    room: u64,
     _not_sync: PhantomData<*const ()>,
 }
 
@@ -38,20 +41,42 @@ impl<T> Publisher<T> {
             shared,
             tail: 0,
             live,
+            room: 0,
             _not_sync: PhantomData,
         }
     }
 
     /// Whether the slot for the next publish is free.
     #[inline]
-    fn has_room(&self) -> bool {
+    fn has_room(&mut self) -> bool {
         self.has_room_at(0)
     }
 
     /// Whether the slot `ahead` positions after the next one is free.
-    fn has_room_at(&self, ahead: u64) -> bool {
+    #[inline(always)]
+    fn has_room_at(&mut self, ahead: u64) -> bool {
+        if Shared::<T>::GATED {
+            return self.room > ahead || self.gated_room(ahead);
+        }
         let i = self.shared.index(self.tail + ahead);
         self.shared.remaining[i].load(Ordering::Acquire) == FREE
+    }
+
+    /// Whether more than `need` slots are free from `tail` on, by the
+    /// subscribers' positions (`Acquire`: each one's reads of the slots it
+    /// moved past come before). Keeps what it finds in `room`: the capacity
+    /// less the farthest any subscriber still attached is behind.
+    #[cold]
+    fn gated_room(&mut self, need: u64) -> bool {
+        let mut behind = 0;
+        for read in self.shared.read.iter() {
+            let at = read.load(Ordering::Acquire);
+            if at != GONE {
+                behind = behind.max(self.tail.wrapping_sub(at) & POS_MASK);
+            }
+        }
+        self.room = self.capacity() as u64 - behind;
+        self.room > need
     }
 
     /// Publishes `value` to every subscriber if the slowest has room, without waiting.
@@ -132,13 +157,27 @@ impl<T> Publisher<T> {
     unsafe fn write(&mut self, value: T) {
         let pos = self.tail;
         let i = self.shared.index(pos);
-        // SAFETY: the slot is FREE (the caller's Acquire load in
-        // `has_room`): its last reader dropped its value and no one touches
-        // it until the publish below.
+        // SAFETY: the slot is free: FREE by the caller's Acquire load in
+        // `has_room` (its last reader dropped its value), or, gated, every
+        // attached subscriber's position as loaded with Acquire in
+        // `gated_room` is past it (each is done reading it; a value that
+        // needs no drop is simply overwritten); no one touches it until the
+        // publish below.
         self.shared.slots[i].with_mut(|p| unsafe { (*p).write(value) });
-        self.shared.remaining[i].store(self.live, Ordering::Relaxed);
+        if Shared::<T>::GATED {
+            // The slots from this one on that the subscribers released.
+            crate::prefetch::ahead::<_, true>(
+                self.shared.slots.as_ptr(),
+                self.shared.slots.len(),
+                i,
+                self.room as usize,
+            );
+            self.room -= 1;
+        } else {
+            self.shared.remaining[i].store(self.live, Ordering::Relaxed);
+        }
         self.tail = (pos + 1) & POS_MASK;
-        // Publish: hands the slot and its count to readers.
+        // Publish: hands the slot (and its count) to readers.
         self.shared.tail.store(self.tail, Ordering::Release);
         // Subscribers re-check after `fence::heavy` when they register.
         crate::wait::fence::light();
@@ -163,7 +202,13 @@ impl<T> Publisher<T> {
         // its record before counting itself out, so the scan below sees the
         // record of every departure that count shows (a relaxed look at the
         // count alone would not promise that).
-        let _ = self.shared.attached.load(Ordering::Acquire);
+        let attached = self.shared.attached.load(Ordering::Acquire);
+        if Shared::<T>::GATED {
+            // Nothing to release: a leaver's position stops counting as it
+            // leaves.
+            self.live = attached;
+            return;
+        }
         for id in 0..self.shared.left.len() {
             if self.shared.settle(id, self.tail) {
                 self.live -= 1;
@@ -220,10 +265,11 @@ impl<T> Publisher<T> {
     ///
     /// A publisher that finds the ring full spins until a batch of slots is
     /// free (`capacity / 16`, at most 64, at least 1; it looks at the last
-    /// slot of the batch), not just the next one: the subscribers release
-    /// the slots just behind the one it waits for, and looking at that
-    /// slot's count on every check took their line from them each time.
-    /// Should the spin end first, one free slot is enough.
+    /// slot of the batch, or, for values that need no drop, at the
+    /// subscribers' positions), not just the next one: the subscribers
+    /// release the slots just behind the one it waits for, and looking at
+    /// that slot's count on every check took their line from them each
+    /// time. Should the spin end first, one free slot is enough.
     ///
     /// # Errors
     ///

@@ -58,6 +58,42 @@ fn the_slowest_subscriber_applies_backpressure() {
     assert_eq!(p.try_publish(3), Ok(()));
 }
 
+// The tests here cover both protocols: `u8` / `u32` channels gate on the
+// subscribers' positions, `Counted` / `Bomb` ones count per slot.
+const _: () = assert!(Shared::<u8>::GATED && Shared::<u32>::GATED);
+const _: () = assert!(!Shared::<Counted>::GATED && !Shared::<Bomb>::GATED);
+
+#[test]
+fn a_gated_slot_is_free_once_every_subscriber_moved_past_it() {
+    let (mut p, mut subs) = channel::<u32>(1, 2);
+    p.try_publish(1).unwrap();
+    assert_eq!(p.try_publish(2), Err(TrySendError::Full(2)));
+    {
+        let (first, rest) = subs.split_at_mut(1);
+        let held = first[0].try_recv_ref().unwrap();
+        assert_eq!(*held, 1);
+        assert_eq!(rest[0].try_recv(), Ok(1));
+        assert_eq!(
+            p.try_publish(2),
+            Err(TrySendError::Full(2)),
+            "a held guard keeps its slot"
+        );
+    }
+    assert_eq!(p.try_publish(2), Ok(()));
+    // Room the publisher saw once is used up before it looks again.
+    assert_eq!(p.try_publish(3), Err(TrySendError::Full(3)));
+    assert_eq!(subs[1].try_recv(), Ok(2));
+    assert_eq!(
+        p.try_publish(3),
+        Err(TrySendError::Full(3)),
+        "subs[0] is behind"
+    );
+    drop(subs.remove(0));
+    assert_eq!(p.try_publish(3), Ok(()), "a leaver stops counting at once");
+    drop(subs);
+    assert_eq!(p.try_publish(4), Err(TrySendError::Closed(4)));
+}
+
 #[test]
 fn a_value_is_dropped_as_soon_as_its_last_reader_is_done() {
     let drops = Arc::new(AtomicUsize::new(0));

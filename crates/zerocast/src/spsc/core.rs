@@ -93,63 +93,13 @@ impl<T> Ring<T> {
         tail.wrapping_sub(head)
     }
 
-    /// How far ahead [`prefetch`](Self::prefetch) looks: four cache lines'
-    /// worth of slots, for items of up to a line (none for larger ones).
-    #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
-    const AHEAD: usize = match core::mem::size_of::<T>() {
-        0 | 65.. => 0,
-        size => 256 / size,
-    };
-
-    /// Slots that may share a cache line with a given one, on either side.
-    #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
-    const LINE: usize = match core::mem::size_of::<T>() {
-        0 => 0,
-        size => 2 * 64 / size,
-    };
-
-    /// Whether the producer always asks for lines to write (`prefetchw`)
-    /// rather than to read: for items of up to 32 bytes, two or more to a
-    /// line. Measured on an AMD EPYC host (`spsc/threads`, alternating
-    /// processes): with `prefetchw` the `u64` row ran 2.6-2.7 ns against 3.0
-    /// with the read prefetch in the host's fast phase and 6.5-7.0 against
-    /// 16-24 in its slow one. Larger items, one to a line, ask as
-    /// [`prefetch::write_line`](crate::prefetch::write_line) decides: the
-    /// write hint helps them on Intel's CPUs and not on that AMD host.
-    #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
-    const EXCLUSIVE: bool = core::mem::size_of::<T>() <= 32;
-
-    /// Asks the cache for the slot `AHEAD` positions after
-    /// `at` (to read; with `WRITE`, to write: `prefetchw` where the CPU
-    /// has it (see [`prefetch`](crate::prefetch)) and the items are small
-    /// ([`EXCLUSIVE`](Self::EXCLUSIVE)) or the CPU is Intel's, else the read
-    /// prefetch; once a line's
-    /// worth of slots, at every `LINE / 2`-th slot), when the `ready` slots from
-    /// `at` on (items published, for the consumer; slots released, for the
-    /// producer) reach past every slot that shares its cache line: that line
-    /// then holds only slots the other side is done with, so asking for it
-    /// early takes nothing from under it. The slots' lines come from the
-    /// other side's core; one asked for ahead arrives while the handle works
-    /// through the lines before it. A hint only: it changes no memory.
+    /// Asks the cache for a slot ahead of `at` (see
+    /// [`prefetch::ahead`](crate::prefetch::ahead)): `ready` slots from `at`
+    /// on are the other side's no more (items published, for the consumer;
+    /// slots released, for the producer); with `WRITE`, to write.
     #[inline(always)]
     pub(crate) fn prefetch<const WRITE: bool>(&self, at: Cursor, ready: usize) {
-        #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
-        if Self::AHEAD > 0
-            && at.slot % (Self::LINE / 2) == 0
-            && ready > Self::AHEAD + Self::LINE
-            && at.slot + Self::AHEAD < self.capacity
-        {
-            let ahead = self.slots.wrapping_add(at.slot + Self::AHEAD);
-            if WRITE && Self::EXCLUSIVE {
-                crate::prefetch::write(ahead);
-            } else if WRITE {
-                crate::prefetch::write_line(ahead);
-            } else {
-                crate::prefetch::read(ahead);
-            }
-        }
-        #[cfg(not(all(target_arch = "x86_64", not(zerocast_loom), not(miri))))]
-        let _ = (at, ready);
+        crate::prefetch::ahead::<Slot<T>, WRITE>(self.slots, self.capacity, at.slot, ready);
     }
 
     /// The slot of position `at`.

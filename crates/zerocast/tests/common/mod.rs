@@ -46,3 +46,30 @@ impl WakeCount {
         unsafe { Waker::from_raw(RawWaker::new(self as *const Self as *const (), &VTABLE)) }
     }
 }
+
+/// A `u64` whose type has a drop. A multicast channel of values that need no
+/// drop gates on the subscribers' positions; one of values that need one
+/// keeps a count per slot: the multicast tests run with `u64` and with this,
+/// to cover both.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Dropping(pub(crate) u64);
+
+impl Drop for Dropping {
+    fn drop(&mut self) {
+        std::hint::black_box(self.0);
+    }
+}
+
+impl From<u64> for Dropping {
+    fn from(v: u64) -> Self {
+        Self(v)
+    }
+}
+
+/// What the multicast tests need of a value.
+pub(crate) trait Value:
+    From<u64> + Clone + PartialEq + std::fmt::Debug + Send + Sync + 'static
+{
+}
+
+impl<T: From<u64> + Clone + PartialEq + std::fmt::Debug + Send + Sync + 'static> Value for T {}
