@@ -113,7 +113,8 @@ pub(crate) struct Shared<T> {
     attached: AtomicUsize,
     /// Per subscriber: [`ATTACHED`]; once dropped, the position it stopped
     /// at, then [`UP_TO`] with the position up to which it released its own
-    /// share; [`SETTLED`] once the publisher released the rest.
+    /// share; [`SETTLED`] once the publisher released the rest. Empty for
+    /// values that need no drop (see [`Shared::GATED`]).
     left: Box<[AtomicU64]>,
     /// Set when the publisher is gone (after its last publish).
     closed: AtomicU8,
@@ -288,7 +289,9 @@ pub fn channel<T>(capacity: usize, subscribers: usize) -> (Publisher<T>, Vec<Sub
     let shared = Arc::new(Shared {
         tail: CachePadded::new(AtomicU64::new(0)),
         attached: AtomicUsize::new(subscribers),
-        left: (0..subscribers).map(|_| AtomicU64::new(ATTACHED)).collect(),
+        left: (0..if Shared::<T>::GATED { 0 } else { subscribers })
+            .map(|_| AtomicU64::new(ATTACHED))
+            .collect(),
         closed: AtomicU8::new(0),
         remaining: (0..if Shared::<T>::GATED { 0 } else { slots })
             .map(|_| AtomicUsize::new(FREE))

@@ -201,7 +201,9 @@ impl<T> Subscriber<T> {
             // Asks for a line of messages ahead, as the SPSC consumer does:
             // here, where the subscriber has a thread of its own, and not
             // in the polled forms, which often share the publisher's
-            // (`fanout4/async` 13.8 ns with the hint there against 22.0).
+            // (`fanout4/async` 13.8 ns with the hint there against 22.0:
+            // `zerocast-bench --quick --filter fanout --rounds 3`, two
+            // alternating pairs on the Intel host).
             crate::prefetch::ahead::<_, false>(
                 self.shared.slots.as_ptr(),
                 self.shared.slots.len(),
