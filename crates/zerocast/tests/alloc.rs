@@ -278,12 +278,20 @@ fn multicast_pending_wake_ready_and_backpressure<T: Value>() {
 
 #[test]
 fn multicast_cross_thread_blocking_allocates_nothing() {
-    multicast_cross_thread_blocking::<u64>();
-    multicast_cross_thread_blocking::<Dropping>();
+    multicast_cross_thread_blocking::<u64>(3);
+    multicast_cross_thread_blocking::<Dropping>(3);
 }
 
-fn multicast_cross_thread_blocking<T: Value>() {
-    let (mut publisher, subs) = multicast::channel::<T>(2, 3);
+/// More waiting threads than cores: spinners count themselves and yield
+/// their cores to the thread that would end their waits.
+#[test]
+fn multicast_blocking_with_more_threads_than_cores_allocates_nothing() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    multicast_cross_thread_blocking::<u64>(cores + 2);
+}
+
+fn multicast_cross_thread_blocking<T: Value>(subscribers: usize) {
+    let (mut publisher, subs) = multicast::channel::<T>(2, subscribers);
     let readers: Vec<_> = subs
         .into_iter()
         .map(|mut s| {
