@@ -104,9 +104,10 @@ impl Spinners {
 
 /// The process's spinners, on a line of their own: the count changes at the
 /// start and end of every long wait, and a word beside it that another
-/// thread reads on its hot path (the build that first had this count put it
-/// beside `prefetch`'s CPU flags, read on every SPSC push) is taken from
-/// that thread's core each time: one-way p50 222-259 ns against 153-187.
+/// thread reads on its hot path is taken from that thread's core each time.
+/// Unpadded, the linker put the count on the line of `prefetch`'s CPU flags
+/// and the fence's `membarrier` state (`nm -n`), which every SPSC push
+/// reads: one-way p50 222-259 ns against 153-187.
 static SPINNERS: CachePadded<Spinners> = CachePadded::new(Spinners::new());
 
 std::thread_local! {
