@@ -18,14 +18,20 @@
 //! themselves in [`SPINNERS`] once a wait outlasts its first clock look;
 //! while the count is above the cores the process may use, each spinner
 //! yields its core at every clock look (a `sched_yield`, about 0.2 µs on the
-//! project's VM when nothing else wants the core). Measured on the Intel
+//! project's VM when nothing else wants the core), and so does every
+//! spinner where the process has one core. Measured on the Intel
 //! host (`zerocast-bench --quick --filter fanout4/threads --rounds 3`,
 //! alternating processes: a publisher and four subscribers, five threads on
 //! two cores): 13.2-13.6 ns per message against 198-199 without the yield.
 //! Yielding on every long wait instead, crowded or not, read 14.7-18.6 ns
 //! there but cost the one-way latency row at p50 (176-234 ns against
 //! 159-197 in the same sets): a receiver alone on its core gains nothing
-//! from a yield and sees a message that lands during one late.
+//! from a yield and sees a message that lands during one late. On one
+//! core (the same benchmark under `taskset -c 0`, two alternating pairs)
+//! the yield took `spsc/threads/u64` from 36-63 ns to 6.5-6.6 (rtrb
+//! 4.6-4.8), `spsc/threads-burst10/u64` from 34.8 µs to 261-262 ns (rtrb
+//! 291-296), `fanout1/threads` from 70-123 to 7.0-7.1 (bus 34-35) and
+//! `fanout4/threads` from 47-98 to 16.9-17.3 (bus 60).
 
 use core::cell::Cell;
 use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -94,11 +100,14 @@ impl Spinners {
         self.now.fetch_sub(1, Relaxed);
     }
 
-    /// More threads spin than the process has cores: a heuristic, so
-    /// `Relaxed` reads, and a count that is off for a moment costs a yield
-    /// or a clock look without one.
+    /// More threads spin than the process has cores, or it has one core,
+    /// where every spinner holds the core of the thread it waits for. Asked
+    /// only by a thread that counted itself. A heuristic, so `Relaxed`
+    /// reads, and a count that is off for a moment costs a yield or a clock
+    /// look without one.
     fn crowded(&self) -> bool {
-        self.now.load(Relaxed) > self.cores.load(Relaxed)
+        let cores = self.cores.load(Relaxed);
+        self.now.load(Relaxed) > cores || cores == 1
     }
 }
 
@@ -264,23 +273,32 @@ mod tests {
     }
 
     #[test]
-    fn spinners_above_the_core_count_are_crowded() {
+    fn the_cores_are_counted_once() {
         let spinners = Spinners::new();
         spinners.count_cores();
         let cores = thread::available_parallelism().map_or(1, |n| n.get());
         assert_eq!(spinners.cores.load(Relaxed), cores);
-        for _ in 0..cores {
-            spinners.enter();
-            assert!(!spinners.crowded());
-        }
+        spinners.cores.store(cores + 7, Relaxed);
+        spinners.count_cores();
+        assert_eq!(spinners.cores.load(Relaxed), cores + 7);
+    }
+
+    #[test]
+    fn spinners_above_the_core_count_or_on_one_core_are_crowded() {
+        let spinners = Spinners::new();
+        spinners.cores.store(2, Relaxed);
+        spinners.enter();
+        assert!(!spinners.crowded());
+        spinners.enter();
+        assert!(!spinners.crowded());
         spinners.enter();
         assert!(spinners.crowded());
         spinners.leave();
         assert!(!spinners.crowded());
-        // Counted once: a second call keeps the first answer.
-        spinners.cores.store(cores + 7, Relaxed);
-        spinners.count_cores();
-        assert_eq!(spinners.cores.load(Relaxed), cores + 7);
+        spinners.leave();
+        // One core: the one spinner holds up whatever it waits for.
+        spinners.cores.store(1, Relaxed);
+        assert!(spinners.crowded());
     }
 
     #[test]
