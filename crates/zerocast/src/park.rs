@@ -22,7 +22,8 @@
 //! spinner where the process has one core. Measured on the Intel
 //! host (`zerocast-bench --quick --filter fanout4/threads --rounds 3`,
 //! alternating processes: a publisher and four subscribers, five threads on
-//! two cores): 13.2-13.6 ns per message against 198-199 without the yield.
+//! two cores; three pairs): 13.1-13.8 ns per message against 179-196
+//! without the yield (bus 108-121 in the same processes).
 //! Yielding on every long wait instead, crowded or not, read 14.7-18.6 ns
 //! there but cost the one-way latency row at p50 (176-234 ns against
 //! 159-197 in the same sets): a receiver alone on its core gains nothing
@@ -131,8 +132,8 @@ std::thread_local! {
 /// Spins until `ready` (`Ok`) or until `budget` has passed since the clock
 /// was first read (`Err` with that time). The clock is read only after the
 /// first checks fail, so a wait that is over at once costs no clock read
-/// and is not counted in [`SPINNERS`]; from then on, while more threads
-/// spin than there are cores, it yields at each clock look.
+/// and is not counted in [`SPINNERS`]; from then on, while the spinners
+/// are crowded ([`Spinners::crowded`]), it yields at each clock look.
 #[inline]
 fn spin(budget: Duration, mut ready: impl FnMut() -> bool) -> Result<(), Instant> {
     let mut start = None;
