@@ -58,7 +58,7 @@ pub(crate) fn init() {
     }
 }
 
-/// Whether [`write`] asks for lines to write (`prefetchw`), as [`init`]
+/// Whether [`write()`] asks for lines to write (`prefetchw`), as [`init`]
 /// found; `false` before it was called (unless the build targets `prfchw`).
 #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
 #[inline(always)]
@@ -105,7 +105,7 @@ pub(crate) fn write<T>(at: *const T) {
 }
 
 /// Asks for the line of `at`, which the caller will write whole: as
-/// [`write`] on Intel's CPUs, else as [`read`] (see the module's notes).
+/// [`write()`] on Intel's CPUs, else as [`read`] (see the module's notes).
 #[cfg(all(target_arch = "x86_64", not(zerocast_loom), not(miri)))]
 #[inline(always)]
 pub(crate) fn write_line<T>(at: *const T) {

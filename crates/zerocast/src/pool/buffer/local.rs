@@ -1,4 +1,4 @@
-//! [`LocalPool`], a thread's handle on a [`BufferPool`](super::BufferPool), and
+//! [`LocalPool`], a thread's handle on a [`BufferPool`], and
 //! [`Buffer`], an acquired buffer being written.
 
 use alloc::boxed::Box;
