@@ -12,29 +12,38 @@
 //! (several microseconds on a VM); a wait longer than that halves the budget
 //! again, down to [`MIN_SPIN`], so an idle thread parks almost at once.
 //!
-//! A spinner keeps its core, so where more threads spin than the process
-//! can run at once, the thread that would end their waits may be queued
-//! behind one of them until the spin budget runs out. Threads count
-//! themselves in [`SPINNERS`] once a wait outlasts its first clock look;
-//! while the count is above the cores the process may use, each spinner
-//! yields its core at every clock look (a `sched_yield`, about 0.2 µs on the
-//! project's VM when nothing else wants the core), and so does every
-//! spinner where the process has one core. Measured on the Intel
-//! host (`zerocast-bench --quick --filter fanout4/threads --rounds 3`,
-//! alternating processes: a publisher and four subscribers, five threads on
-//! two cores; three pairs): 13.1-13.8 ns per message against 179-196
-//! without the yield (bus 108-121 in the same processes).
-//! Yielding on every long wait instead, crowded or not, read 14.7-18.6 ns
-//! there but cost the one-way latency row at p50 (176-234 ns against
-//! 159-197 in the same sets): a receiver alone on its core gains nothing
-//! from a yield and sees a message that lands during one late. On one
-//! core (the same benchmark under `taskset -c 0`, two alternating pairs)
-//! the yield took `spsc/threads/u64` from 36-63 ns to 6.5-6.6 (rtrb
-//! 4.6-4.8), `spsc/threads-burst10/u64` from 34.8 µs to 261-262 ns (rtrb
-//! 291-296), `fanout1/threads` from 70-123 to 7.0-7.1 (bus 34-35) and
-//! `fanout4/threads` from 47-98 to 16.9-17.3 (bus 60).
+//! A spinner keeps its core, and it waits for some thread that is not
+//! spinning: once as many threads spin as the process has cores, that
+//! thread has no core of its own and may queue behind a spinner until the
+//! budget runs out. Threads count themselves in [`SPINNERS`] once a wait
+//! outlasts its first clock look; while they are as many as the cores
+//! ([`Spinners::count_cores`]: on Linux the union of the CPU sets of the
+//! process's threads, as a thread pinned to one core says only where it
+//! runs), each spinner yields its core at every clock look (a
+//! `sched_yield`, about 0.2 µs on the project's VM when nothing else wants
+//! the core). On one core that is every spinner.
+//!
+//! Measured on the Intel host, alternating processes of the session's first
+//! build and this one (`zerocast-bench --quick --filter fanout --filter
+//! latency/oneway --filter spsc/threads/u64 --rounds 3`, three pairs):
+//! `fanout4/threads` (a publisher and four subscribers, five threads on
+//! two cores) 13.4-14.3 ns per message against 187-197 (bus 101-133),
+//! `fanout1/threads` 3.1-3.4 against 2.9-3.1, `spsc/threads/u64` 2.8-3.1
+//! against 3.2-3.5, and one-way p50 190-198 ns against 171-181 (the floor
+//! 163-175): a waiting receiver pays for counting itself in and out, about
+//! a tenth of its wake-up. Yielding on every long wait, crowded or not,
+//! read 14.7-18.6 ns on `fanout4/threads` but cost the one-way p50 more
+//! (176-234 ns against 159-197): a receiver alone on its core gains nothing
+//! from a yield and sees a message that lands during one late. On one core
+//! (the same benchmark under `taskset -c 0`, two pairs) `spsc/threads/u64`
+//! read 6.4 ns against 143-147 (rtrb 4.7-5.5), `spsc/threads-burst10/u64`
+//! 260 ns against 34.8 µs (rtrb 293-295), `fanout1/threads` 7.1-7.2
+//! against 114-122 (bus 35) and `fanout4/threads` 17.5-17.7 against
+//! 161-164 (bus 60).
 
 use core::cell::Cell;
+#[cfg(all(target_os = "linux", not(miri)))]
+use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
@@ -70,9 +79,33 @@ impl Wake for Unparker {
 struct Spinners {
     /// Threads past the first clock look of a spin, not yet done with it.
     now: AtomicUsize,
-    /// `available_parallelism`, recorded by [`Spinners::count_cores`]; 0
-    /// before.
+    /// The cores the process may use, recorded by
+    /// [`Spinners::count_cores`]; 0 before.
     cores: AtomicUsize,
+    /// Linux: the CPUs any thread was allowed on when it built its waker,
+    /// a bit each (`cores` counts them).
+    #[cfg(all(target_os = "linux", not(miri)))]
+    allowed: [AtomicU64; CPU_WORDS],
+}
+
+/// Words of a Linux `cpu_set_t`.
+#[cfg(all(target_os = "linux", not(miri)))]
+const CPU_WORDS: usize = core::mem::size_of::<libc::cpu_set_t>() / 8;
+
+/// The CPUs this thread may run on (Linux), or `None` if the kernel's set
+/// does not fit a `cpu_set_t`.
+#[cfg(all(target_os = "linux", not(miri)))]
+fn this_thread_cpus() -> Option<[u64; CPU_WORDS]> {
+    // SAFETY: `cpu_set_t` is plain bits; all zeroes is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { core::mem::zeroed() };
+    let size = core::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: the kernel writes at most the size it is given into `set`.
+    if unsafe { libc::sched_getaffinity(0, size, &mut set) } != 0 {
+        return None;
+    }
+    // SAFETY: `cpu_set_t` is `CPU_WORDS` words of bits and nothing else
+    // (`transmute` checks the sizes), every pattern a valid `u64`.
+    Some(unsafe { core::mem::transmute::<libc::cpu_set_t, [u64; CPU_WORDS]>(set) })
 }
 
 impl Spinners {
@@ -80,13 +113,30 @@ impl Spinners {
         Self {
             now: AtomicUsize::new(0),
             cores: AtomicUsize::new(0),
+            #[cfg(all(target_os = "linux", not(miri)))]
+            allowed: [const { AtomicU64::new(0) }; CPU_WORDS],
         }
     }
 
-    /// Records the cores the process may use, the first time only: asking
-    /// may allocate (the standard library reads cgroup files), so it is
-    /// done where each thread builds its waker, at its first blocking call.
+    /// Records the cores the calling thread may use, where each thread
+    /// builds its waker (its first blocking call). On Linux the count is of
+    /// every CPU some thread was allowed on: a thread pinned to one core
+    /// (thread-per-core designs, this project's benchmarks) says only where
+    /// it runs, not how many cores the process has, so the union of the
+    /// threads' sets stands for the process. Elsewhere, and where the set
+    /// does not fit, `available_parallelism`, asked once (it may allocate:
+    /// the standard library reads cgroup files).
     fn count_cores(&self) {
+        #[cfg(all(target_os = "linux", not(miri)))]
+        if let Some(mine) = this_thread_cpus() {
+            for (word, bits) in self.allowed.iter().zip(mine) {
+                word.fetch_or(bits, SeqCst);
+            }
+            let all = self.allowed.iter();
+            let cores = all.map(|w| w.load(SeqCst).count_ones() as usize).sum();
+            self.cores.fetch_max(cores, SeqCst);
+            return;
+        }
         if self.cores.load(Relaxed) == 0 {
             let cores = thread::available_parallelism().map_or(1, |n| n.get());
             self.cores.store(cores, Relaxed);
@@ -101,14 +151,13 @@ impl Spinners {
         self.now.fetch_sub(1, Relaxed);
     }
 
-    /// More threads spin than the process has cores, or it has one core,
-    /// where every spinner holds the core of the thread it waits for. Asked
-    /// only by a thread that counted itself. A heuristic, so `Relaxed`
-    /// reads, and a count that is off for a moment costs a yield or a clock
-    /// look without one.
+    /// As many threads spin as the process has cores: each spinner waits
+    /// for some thread that is not spinning, and that thread then has no
+    /// core of its own (on one core, any spinner). Asked only by a thread
+    /// that counted itself. A heuristic, so `Relaxed` reads, and a count
+    /// that is off for a moment costs a yield or a clock look without one.
     fn crowded(&self) -> bool {
-        let cores = self.cores.load(Relaxed);
-        self.now.load(Relaxed) > cores || cores == 1
+        self.now.load(Relaxed) >= self.cores.load(Relaxed)
     }
 }
 
@@ -274,29 +323,61 @@ mod tests {
     }
 
     #[test]
-    fn the_cores_are_counted_once() {
+    fn a_thread_counts_the_cores_it_may_use_and_the_count_only_grows() {
         let spinners = Spinners::new();
         spinners.count_cores();
-        let cores = thread::available_parallelism().map_or(1, |n| n.get());
-        assert_eq!(spinners.cores.load(Relaxed), cores);
+        let cores = spinners.cores.load(Relaxed);
+        #[cfg(all(target_os = "linux", not(miri)))]
+        let expected =
+            this_thread_cpus().map(|set| set.iter().map(|w| w.count_ones() as usize).sum());
+        #[cfg(not(all(target_os = "linux", not(miri))))]
+        let expected = Some(thread::available_parallelism().map_or(1, |n| n.get()));
+        assert_eq!(Some(cores), expected);
+        assert!(cores >= 1);
         spinners.cores.store(cores + 7, Relaxed);
         spinners.count_cores();
         assert_eq!(spinners.cores.load(Relaxed), cores + 7);
     }
 
+    /// A thread pinned to one CPU counts one; an unpinned one adds the rest.
+    #[cfg(all(target_os = "linux", not(miri)))]
     #[test]
-    fn spinners_above_the_core_count_or_on_one_core_are_crowded() {
+    fn the_cores_are_the_union_of_the_threads_sets() {
+        let Some(all) = this_thread_cpus() else {
+            return;
+        };
+        let total: usize = all.iter().map(|w| w.count_ones() as usize).sum();
+        let first = (0..CPU_WORDS * 64)
+            .find(|&c| all[c / 64] & (1 << (c % 64)) != 0)
+            .unwrap();
+        let spinners = Spinners::new();
+        thread::scope(|scope| {
+            scope.spawn(|| {
+                // SAFETY: a zeroed `cpu_set_t` is the empty set.
+                let mut one: libc::cpu_set_t = unsafe { core::mem::zeroed() };
+                // SAFETY: `first` is below the set's size in bits.
+                unsafe { libc::CPU_SET(first, &mut one) };
+                let size = core::mem::size_of::<libc::cpu_set_t>();
+                // SAFETY: the kernel reads `size` bytes of `one`.
+                assert_eq!(unsafe { libc::sched_setaffinity(0, size, &one) }, 0);
+                spinners.count_cores();
+                assert_eq!(spinners.cores.load(Relaxed), 1);
+            });
+        });
+        spinners.count_cores();
+        assert_eq!(spinners.cores.load(Relaxed), total);
+    }
+
+    #[test]
+    fn as_many_spinners_as_cores_are_crowded() {
         let spinners = Spinners::new();
         spinners.cores.store(2, Relaxed);
-        spinners.enter();
-        assert!(!spinners.crowded());
         spinners.enter();
         assert!(!spinners.crowded());
         spinners.enter();
         assert!(spinners.crowded());
         spinners.leave();
         assert!(!spinners.crowded());
-        spinners.leave();
         // One core: the one spinner holds up whatever it waits for.
         spinners.cores.store(1, Relaxed);
         assert!(spinners.crowded());
