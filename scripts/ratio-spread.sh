@@ -15,12 +15,14 @@
 # under GOAL. BIN=path runs that benchmark binary instead of building one
 # (to compare two builds, copy each binary aside and run them in turn).
 set -euo pipefail
+# A relative BIN names a file from where the script was called.
+bin=${BIN:-}
+[ -z "$bin" ] || bin=$(realpath "$bin")
 cd "$(dirname "$0")/.."
 [ $# -ge 3 ] || { sed -n 2,16p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 processes=$1
 goal=$2
 shift 2
-bin=${BIN:-}
 if [ -z "$bin" ]; then
   cargo build --release -p zerocast-bench >&2
   bin=target/release/zerocast-bench
