@@ -28,11 +28,27 @@ impl<T> TrySendError<T> {
     }
 
     /// Whether the channel was full (and may have room later).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::TrySendError;
+    /// assert!(TrySendError::Full(1).is_full());
+    /// assert!(!TrySendError::Closed(1).is_full());
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, TrySendError::Full(_))
     }
 
     /// Whether the channel is closed for good.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::TrySendError;
+    /// assert!(TrySendError::Closed(1).is_closed());
+    /// assert!(!TrySendError::Full(1).is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, TrySendError::Closed(_))
     }
@@ -64,6 +80,13 @@ pub struct SendError<T>(pub T);
 
 impl<T> SendError<T> {
     /// The value that was not sent.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::SendError;
+    /// assert_eq!(SendError("unsent").into_inner(), "unsent");
+    /// ```
     pub fn into_inner(self) -> T {
         self.0
     }

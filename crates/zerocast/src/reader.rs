@@ -104,6 +104,14 @@ pub struct Reader<T> {
 #[cfg(feature = "alloc")]
 impl<T> Reader<T> {
     /// Boxes `reader` (the only allocation a `Reader` makes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = zerocast::broadcast::channel::<u32>(16);
+    /// let reader = zerocast::reader::Reader::new(rx);
+    /// # drop(reader);
+    /// ```
     pub fn new(reader: impl BufferReader<T> + 'static) -> Self {
         Self {
             inner: Box::new(reader),
@@ -116,11 +124,37 @@ impl<T> Reader<T> {
     ///
     /// [`RecvError::Lagged`] when records were overwritten before this reader
     /// got to them, [`RecvError::Closed`] when no more will come.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (mut tx, rx) = zerocast::watch::channel(0u32);
+    /// let mut reader = zerocast::reader::Reader::new(rx);
+    /// tx.send(5).unwrap();
+    /// assert_eq!(reader.recv().await, Ok(5));
+    /// drop(tx);
+    /// assert_eq!(reader.recv().await, Err(zerocast::RecvError::Closed));
+    /// # });
+    /// ```
     pub fn recv(&mut self) -> impl core::future::Future<Output = Result<T, RecvError>> + '_ {
         core::future::poll_fn(|cx| self.inner.poll_recv(cx))
     }
 
     /// See [`BufferReader::poll_recv`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (tx, rx) = zerocast::mailbox::channel::<u32>();
+    /// let mut reader = zerocast::reader::Reader::new(rx);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(reader.poll_recv(&mut cx).is_pending());
+    /// tx.send(4).unwrap();
+    /// assert_eq!(reader.poll_recv(&mut cx), Poll::Ready(Ok(4)));
+    /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         self.inner.poll_recv(cx)
     }
@@ -130,6 +164,21 @@ impl<T> Reader<T> {
     /// # Errors
     ///
     /// As [`BufferReader::try_recv`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::TryRecvError;
+    ///
+    /// let (tx, rx) = zerocast::broadcast::channel::<u32>(2);
+    /// let mut reader = zerocast::reader::Reader::new(rx);
+    /// assert_eq!(reader.try_recv(), Err(TryRecvError::Empty));
+    /// for i in 0..3 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// assert_eq!(reader.try_recv(), Err(TryRecvError::Lagged(1))); // 0 was overwritten
+    /// assert_eq!(reader.try_recv(), Ok(1));
+    /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.inner.try_recv()
     }

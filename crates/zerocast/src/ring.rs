@@ -41,6 +41,13 @@ pub struct EventRing<T, const N: usize> {
 
 impl<T, const N: usize> EventRing<T, N> {
     /// An empty ring.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ring = zerocast::ring::EventRing::<u8, 8>::new();
+    /// assert!(ring.is_empty());
+    /// ```
     pub const fn new() -> Self {
         const { assert!(N > 0, "EventRing needs a capacity of at least 1") };
         Self {
@@ -51,21 +58,54 @@ impl<T, const N: usize> EventRing<T, N> {
     }
 
     /// The capacity, `N`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ring = zerocast::ring::EventRing::<u8, 8>::new();
+    /// assert_eq!(ring.capacity(), 8);
+    /// ```
     pub const fn capacity(&self) -> usize {
         N
     }
 
     /// Items stored.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ring = zerocast::ring::EventRing::<u8, 8>::new();
+    /// ring.push(1).unwrap();
+    /// assert_eq!(ring.len(), 1);
+    /// ```
     pub const fn len(&self) -> usize {
         self.len
     }
 
     /// Whether the ring holds nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ring = zerocast::ring::EventRing::<u8, 2>::new();
+    /// assert!(ring.is_empty());
+    /// ring.push(1).unwrap();
+    /// assert!(!ring.is_empty());
+    /// ```
     pub const fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Whether the ring holds `N` items.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ring = zerocast::ring::EventRing::<u8, 1>::new();
+    /// assert!(!ring.is_full());
+    /// ring.push(1).unwrap();
+    /// assert!(ring.is_full());
+    /// ```
     pub const fn is_full(&self) -> bool {
         self.len == N
     }
@@ -84,6 +124,14 @@ impl<T, const N: usize> EventRing<T, N> {
     /// # Errors
     ///
     /// `Err(value)` when full.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ring = zerocast::ring::EventRing::<&str, 1>::new();
+    /// assert_eq!(ring.push("a"), Ok(()));
+    /// assert_eq!(ring.push("b"), Err("b"));
+    /// ```
     #[inline]
     pub fn push(&mut self, value: T) -> Result<(), T> {
         if self.len == N {
@@ -97,6 +145,17 @@ impl<T, const N: usize> EventRing<T, N> {
     }
 
     /// Removes and returns the oldest item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ring = zerocast::ring::EventRing::<u8, 2>::new();
+    /// ring.push(1).unwrap();
+    /// ring.push(2).unwrap();
+    /// assert_eq!(ring.pop(), Some(1));
+    /// assert_eq!(ring.pop(), Some(2));
+    /// assert_eq!(ring.pop(), None);
+    /// ```
     #[inline]
     pub fn pop(&mut self) -> Option<T> {
         if self.len == 0 {
@@ -112,6 +171,16 @@ impl<T, const N: usize> EventRing<T, N> {
     }
 
     /// The oldest item, without removing it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ring = zerocast::ring::EventRing::<u8, 2>::new();
+    /// assert_eq!(ring.peek(), None);
+    /// ring.push(7).unwrap();
+    /// assert_eq!(ring.peek(), Some(&7));
+    /// assert_eq!(ring.len(), 1);
+    /// ```
     pub fn peek(&self) -> Option<&T> {
         if self.len == 0 {
             return None;
@@ -121,6 +190,17 @@ impl<T, const N: usize> EventRing<T, N> {
     }
 
     /// Pops every item in order into `f`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ring = zerocast::ring::EventRing::<u32, 4>::new();
+    /// (1..=3).for_each(|i| ring.push(i).unwrap());
+    /// let mut sum = 0;
+    /// ring.pop_each(|i| sum += i);
+    /// assert_eq!(sum, 6);
+    /// assert!(ring.is_empty());
+    /// ```
     pub fn pop_each(&mut self, mut f: impl FnMut(T)) {
         while let Some(v) = self.pop() {
             f(v);
@@ -129,6 +209,17 @@ impl<T, const N: usize> EventRing<T, N> {
 
     /// Moves items in order into the caller's `out` (overwriting what it held)
     /// until either runs out; returns how many moved.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ring = zerocast::ring::EventRing::<u32, 4>::new();
+    /// (1..=3).for_each(|i| ring.push(i).unwrap());
+    /// let mut out = [0; 2];
+    /// assert_eq!(ring.drain_into(&mut out), 2);
+    /// assert_eq!(out, [1, 2]);
+    /// assert_eq!(ring.pop(), Some(3));
+    /// ```
     pub fn drain_into(&mut self, out: &mut [T]) -> usize {
         let mut n = 0;
         for slot in out.iter_mut() {
@@ -142,6 +233,15 @@ impl<T, const N: usize> EventRing<T, N> {
     }
 
     /// Drops every item.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut ring = zerocast::ring::EventRing::<String, 2>::new();
+    /// ring.push("kept until now".to_owned()).unwrap();
+    /// ring.clear();
+    /// assert!(ring.is_empty());
+    /// ```
     pub fn clear(&mut self) {
         self.pop_each(drop);
     }

@@ -102,6 +102,19 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// As [`try_recv_ref`](Self::try_recv_ref).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::TryRecvError;
+    ///
+    /// let (tx, mut rx) = zerocast::broadcast::channel::<u32>(4);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
     #[inline]
     pub fn try_recv(&mut self) -> Result<T, TryRecvError>
     where
@@ -112,6 +125,18 @@ impl<T> Receiver<T> {
 
     /// Polls for a clone of the next message; on `Pending`, `cx`'s waker is
     /// stored in this receiver's reserved slot (no allocation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (tx, mut rx) = zerocast::broadcast::channel::<u32>(4);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(rx.poll_recv(&mut cx).is_pending()); // the waker is stored in place
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Ok(2)));
+    /// ```
     // Not inlined: the future of `recv` (and a caller's own future around
     // it) then stays small enough for the compiler to inline into the task
     // that awaits it, which saves that future's state dispatch on every
@@ -156,6 +181,24 @@ impl<T> Receiver<T> {
     /// # Cancel safety
     ///
     /// Cancel safe: a message is consumed only by the poll that returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::RecvError;
+    ///
+    /// # futures_executor::block_on(async {
+    /// let (tx, mut rx) = zerocast::broadcast::channel::<u32>(2);
+    /// for i in 0..3 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// assert_eq!(rx.recv().await, Err(RecvError::Lagged(1))); // 0 was overwritten
+    /// assert_eq!(rx.recv().await, Ok(1));
+    /// assert_eq!(rx.recv().await, Ok(2));
+    /// drop(tx);
+    /// assert_eq!(rx.recv().await, Err(RecvError::Closed));
+    /// # });
+    /// ```
     pub fn recv(&mut self) -> impl Future<Output = Result<T, RecvError>> + '_
     where
         T: Clone,
@@ -169,6 +212,16 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// As [`recv`](Self::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = zerocast::broadcast::channel::<u64>(64);
+    /// let t = std::thread::spawn(move || (0..10).for_each(|i| tx.send(i).unwrap()));
+    /// let sum: u64 = (0..10).map(|_| rx.recv_blocking().unwrap()).sum();
+    /// t.join().unwrap();
+    /// assert_eq!(sum, 45);
+    /// ```
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     pub fn recv_blocking(&mut self) -> Result<T, RecvError>
     where
@@ -188,6 +241,15 @@ impl<T> Receiver<T> {
 
     /// How many messages were sent that this receiver has not read yet
     /// (including ones that will turn out overwritten).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = zerocast::broadcast::channel::<u32>(4);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.shared
             .ends
@@ -197,6 +259,17 @@ impl<T> Receiver<T> {
     }
 
     /// Whether [`len`](Self::len) is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = zerocast::broadcast::channel::<u32>(4);
+    /// assert!(rx.is_empty());
+    /// tx.send(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// rx.try_recv().unwrap();
+    /// assert!(rx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -54,17 +54,44 @@ impl<T> Sender<T> {
 
     /// A new receiver that starts at the next message sent. Its waker slot is
     /// reserved now (an allocation only when all reserved slots are taken).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = zerocast::broadcast::channel::<u32>(4);
+    /// tx.send(1).unwrap();
+    /// let mut late = tx.subscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(late.try_recv(), Ok(2)); // starts at the next message sent
+    /// ```
     pub fn subscribe(&self) -> Receiver<T> {
         self.shared
             .add_receiver(self.shared.ends.tail.load(Ordering::Acquire))
     }
 
     /// How many receivers there are now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = zerocast::broadcast::channel::<u32>(4);
+    /// let rx2 = tx.subscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// drop((rx, rx2));
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// ```
     pub fn receiver_count(&self) -> usize {
         self.shared.handles.receivers()
     }
 
     /// The ring's capacity (the requested capacity rounded up to a power of two).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = zerocast::broadcast::channel::<u32>(5);
+    /// assert_eq!(tx.capacity(), 8);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.shared.capacity
     }

@@ -27,6 +27,19 @@ impl<T> Receiver<T> {
     ///
     /// [`TryRecvError::Empty`] when the slot is empty, [`TryRecvError::Closed`]
     /// when it is empty and every sender is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::TryRecvError;
+    ///
+    /// let (tx, mut rx) = zerocast::mailbox::channel::<u32>();
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Ok(1)); // sent before the close: still delivered
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         if let Some(v) = self.shared.take() {
             return Ok(v);
@@ -40,6 +53,19 @@ impl<T> Receiver<T> {
 
     /// Polls for the value; on `Pending`, `cx`'s waker is stored in this
     /// receiver's own slot (no allocation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (tx, mut rx) = zerocast::mailbox::channel::<u32>();
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(rx.poll_recv(&mut cx).is_pending());
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap(); // replaces 1
+    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Ok(2)));
+    /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>> {
         match self.try_recv() {
             Err(TryRecvError::Empty) => {}
@@ -63,6 +89,18 @@ impl<T> Receiver<T> {
     /// # Cancel safety
     ///
     /// Cancel safe: the value is taken only by the poll that returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (tx, mut rx) = zerocast::mailbox::channel::<&str>();
+    /// tx.send("latest").unwrap();
+    /// assert_eq!(rx.recv().await, Ok("latest"));
+    /// drop(tx);
+    /// assert_eq!(rx.recv().await, Err(zerocast::Closed));
+    /// # });
+    /// ```
     pub fn recv(&mut self) -> impl Future<Output = Result<T, Closed>> + '_ {
         core::future::poll_fn(|cx| self.poll_recv(cx))
     }
@@ -73,6 +111,15 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// As [`recv`](Self::recv).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, mut rx) = zerocast::mailbox::channel::<u32>();
+    /// let t = std::thread::spawn(move || tx.send(9).unwrap());
+    /// assert_eq!(rx.recv_blocking(), Ok(9));
+    /// t.join().unwrap();
+    /// ```
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     pub fn recv_blocking(&mut self) -> Result<T, Closed> {
         crate::park::prepare();

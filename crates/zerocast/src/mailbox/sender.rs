@@ -42,6 +42,16 @@ impl<T> Sender<T> {
     }
 
     /// How many receivers there are now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = zerocast::mailbox::channel::<u32>();
+    /// let rx2 = rx.clone();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// drop((rx, rx2));
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// ```
     pub fn receiver_count(&self) -> usize {
         self.shared.handles.receivers()
     }

@@ -30,6 +30,15 @@ impl<T> Receiver<T> {
     ///
     /// The sender can keep sending while the [`Ref`] lives (except
     /// [`send_modify`](super::Sender::send_modify), which waits for it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, rx) = zerocast::watch::channel(String::from("a"));
+    /// tx.send("b".to_owned()).unwrap();
+    /// assert_eq!(*rx.borrow(), "b");
+    /// assert_eq!(rx.has_changed(), Ok(true)); // borrowing does not mark it seen
+    /// ```
     pub fn borrow(&self) -> Ref<'_, T> {
         let (slot, version) = self.shared.pin();
         Ref {
@@ -65,6 +74,20 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// [`Closed`] when the sender is gone and the current version was seen.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::watch::channel(0);
+    /// assert_eq!(rx.has_changed(), Ok(true)); // a new receiver sees the current value once
+    /// rx.borrow_and_update();
+    /// assert_eq!(rx.has_changed(), Ok(false));
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.has_changed(), Ok(true));
+    /// rx.borrow_and_update();
+    /// drop(tx);
+    /// assert_eq!(rx.has_changed(), Err(zerocast::Closed));
+    /// ```
     pub fn has_changed(&self) -> Result<bool, Closed> {
         if self.shared.version() != self.seen {
             return Ok(true);
@@ -92,6 +115,21 @@ impl<T> Receiver<T> {
     /// Polls for a version this receiver has not seen, marking it seen; on
     /// `Pending`, `cx`'s waker is stored in this receiver's own slot (no
     /// allocation).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (mut tx, mut rx) = zerocast::watch::channel(0);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// // A new receiver sees the current value once.
+    /// assert_eq!(rx.poll_changed(&mut cx), Poll::Ready(Ok(())));
+    /// assert!(rx.poll_changed(&mut cx).is_pending());
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.poll_changed(&mut cx), Poll::Ready(Ok(())));
+    /// assert_eq!(*rx.borrow(), 1);
+    /// ```
     pub fn poll_changed(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         match self.take_change() {
             Ok(false) => {}
@@ -116,6 +154,20 @@ impl<T> Receiver<T> {
     /// # Cancel safety
     ///
     /// Cancel safe.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (mut tx, mut rx) = zerocast::watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// rx.changed().await.unwrap();
+    /// assert_eq!(*rx.borrow(), 2); // only the newest version is kept
+    /// drop(tx);
+    /// assert_eq!(rx.changed().await, Err(zerocast::Closed));
+    /// # });
+    /// ```
     pub fn changed(&mut self) -> impl Future<Output = Result<(), Closed>> + '_ {
         core::future::poll_fn(|cx| self.poll_changed(cx))
     }
@@ -127,6 +179,17 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// As [`changed`](Self::changed).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::watch::channel(0u32);
+    /// rx.borrow_and_update(); // seen: the next change is the sender's
+    /// let t = std::thread::spawn(move || tx.send(7).unwrap());
+    /// rx.changed_blocking().unwrap();
+    /// assert_eq!(*rx.borrow(), 7);
+    /// t.join().unwrap();
+    /// ```
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     pub fn changed_blocking(&mut self) -> Result<(), Closed> {
         crate::park::prepare();
@@ -198,6 +261,15 @@ pub struct Ref<'a, T> {
 
 impl<T> Ref<'_, T> {
     /// Whether this value's version was new to the receiver when borrowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::watch::channel(0);
+    /// tx.send(1).unwrap();
+    /// assert!(rx.borrow_and_update().has_changed());
+    /// assert!(!rx.borrow_and_update().has_changed());
+    /// ```
     pub fn has_changed(&self) -> bool {
         self.changed
     }

@@ -146,6 +146,14 @@ impl<T> Sender<T> {
 
     /// The current value. The sender is the only writer, so while this borrow
     /// lives nothing can change it: no lock is taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, _rx) = zerocast::watch::channel(1);
+    /// tx.send(2).unwrap();
+    /// assert_eq!(*tx.borrow(), 2);
+    /// ```
     #[expect(
         clippy::should_implement_trait,
         reason = "the name `tokio::sync::watch::Sender::borrow` made familiar"
@@ -163,12 +171,33 @@ impl<T> Sender<T> {
 
     /// A new receiver; its first [`changed`](Receiver::changed) completes at
     /// once with the current value. Its waker slot is reserved now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (tx, _rx) = zerocast::watch::channel("current");
+    /// let mut late = tx.subscribe();
+    /// late.changed().await.unwrap(); // at once: the current value is new to it
+    /// assert_eq!(*late.borrow(), "current");
+    /// # });
+    /// ```
     pub fn subscribe(&self) -> Receiver<T> {
         self.shared
             .add_receiver(self.shared.version().wrapping_sub(1))
     }
 
     /// How many receivers there are now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = zerocast::watch::channel(0);
+    /// let rx2 = tx.subscribe();
+    /// assert_eq!(tx.receiver_count(), 2);
+    /// drop((rx, rx2));
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// ```
     pub fn receiver_count(&self) -> usize {
         self.shared.handles.receivers()
     }
