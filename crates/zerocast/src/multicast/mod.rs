@@ -275,6 +275,16 @@ impl<T> Drop for Shared<T> {
 ///
 /// If `capacity` is zero or above `2^32`, or `subscribers` is zero or above
 /// [`MAX_SUBSCRIBERS`].
+///
+/// # Examples
+///
+/// ```
+/// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(4, 2);
+/// publisher.try_publish(1).unwrap();
+/// for sub in &mut subs {
+///     assert_eq!(sub.try_recv(), Ok(1)); // every subscriber sees every message
+/// }
+/// ```
 #[track_caller]
 pub fn channel<T>(capacity: usize, subscribers: usize) -> (Publisher<T>, Vec<Subscriber<T>>) {
     assert!(

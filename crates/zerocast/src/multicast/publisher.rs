@@ -219,6 +219,19 @@ impl<T> Publisher<T> {
     /// Polls for room: `Ready(Ok(()))` when [`try_publish`](Self::try_publish)
     /// will not be `Full`, `Ready(Err(Closed))` when every subscriber is gone,
     /// else registers `cx`'s waker (a reserved slot) and returns `Pending`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(1, 1);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// publisher.try_publish(1).unwrap();
+    /// assert!(publisher.poll_ready(&mut cx).is_pending()); // the subscriber is a ring behind
+    /// subs[0].try_recv().unwrap();
+    /// assert_eq!(publisher.poll_ready(&mut cx), Poll::Ready(Ok(())));
+    /// ```
     pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         if let Some(ready) = self.room() {
             return Poll::Ready(ready);
@@ -274,6 +287,16 @@ impl<T> Publisher<T> {
     /// # Errors
     ///
     /// [`SendError`] with the value when every subscriber is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<u64>(2, 1);
+    /// let mut sub = subs.pop().unwrap();
+    /// let reader = std::thread::spawn(move || (0..100).map(|_| sub.recv_blocking().unwrap()).sum::<u64>());
+    /// (0..100).for_each(|i| publisher.publish_blocking(i).unwrap()); // waits on the reader
+    /// assert_eq!(reader.join().unwrap(), 4950);
+    /// ```
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     // Always: the common path is a few instructions; the wait stays out of
     // line and moves no value (see `park::ready`).
@@ -307,16 +330,40 @@ impl<T> Publisher<T> {
     }
 
     /// Slots in the ring (the requested capacity rounded up to a power of two).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (publisher, _subs) = zerocast::multicast::channel::<u32>(5, 1);
+    /// assert_eq!(publisher.capacity(), 8);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.shared.slots.len()
     }
 
     /// Subscribers still attached (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (publisher, mut subs) = zerocast::multicast::channel::<u32>(4, 3);
+    /// subs.pop();
+    /// assert_eq!(publisher.subscribers(), 2);
+    /// ```
     pub fn subscribers(&self) -> usize {
         self.shared.attached.load(Ordering::Acquire)
     }
 
     /// Whether every subscriber is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (publisher, subs) = zerocast::multicast::channel::<u32>(4, 2);
+    /// assert!(!publisher.is_closed());
+    /// drop(subs);
+    /// assert!(publisher.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.subscribers() == 0
     }

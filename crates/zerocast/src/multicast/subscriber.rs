@@ -101,6 +101,19 @@ impl<T> Subscriber<T> {
     /// # Errors
     ///
     /// As [`try_recv_ref`](Self::try_recv_ref).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::TryRecvError;
+    ///
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(4, 1);
+    /// assert_eq!(subs[0].try_recv(), Err(TryRecvError::Empty));
+    /// publisher.try_publish(5).unwrap();
+    /// drop(publisher);
+    /// assert_eq!(subs[0].try_recv(), Ok(5)); // published before the close
+    /// assert_eq!(subs[0].try_recv(), Err(TryRecvError::Closed));
+    /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError>
     where
         T: Clone,
@@ -112,6 +125,19 @@ impl<T> Subscriber<T> {
     /// with [`try_recv_ref`](Self::try_recv_ref)), `Ready(Err(Closed))` when
     /// the stream has ended, else registers `cx`'s waker in this subscriber's
     /// reserved slot (no allocation) and returns `Pending`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(4, 1);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(subs[0].poll_ready(&mut cx).is_pending());
+    /// publisher.try_publish(1).unwrap();
+    /// assert_eq!(subs[0].poll_ready(&mut cx), Poll::Ready(Ok(())));
+    /// assert_eq!(*subs[0].try_recv_ref().unwrap(), 1);
+    /// ```
     pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         match self.try_ready() {
             Ok(()) => return Poll::Ready(Ok(())),
@@ -129,6 +155,18 @@ impl<T> Subscriber<T> {
     }
 
     /// Polls for a clone of the next message (see [`poll_ready`](Self::poll_ready)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(4, 1);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(subs[0].poll_recv(&mut cx).is_pending());
+    /// publisher.try_publish(2).unwrap();
+    /// assert_eq!(subs[0].poll_recv(&mut cx), Poll::Ready(Ok(2)));
+    /// ```
     pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>>
     where
         T: Clone,
@@ -149,6 +187,18 @@ impl<T> Subscriber<T> {
     /// # Cancel safety
     ///
     /// Cancel safe: a message is consumed only in the poll that returns it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(4, 1);
+    /// publisher.publish(3).await.unwrap();
+    /// drop(publisher);
+    /// assert_eq!(subs[0].recv().await, Ok(3));
+    /// assert_eq!(subs[0].recv().await, Err(zerocast::Closed));
+    /// # });
+    /// ```
     pub fn recv(&mut self) -> Recv<'_, T>
     where
         T: Clone,
@@ -188,6 +238,20 @@ impl<T> Subscriber<T> {
     /// # Errors
     ///
     /// [`Closed`] when the publisher is gone and every message has been read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut publisher, subs) = zerocast::multicast::channel::<u64>(8, 2);
+    /// let readers: Vec<_> = subs
+    ///     .into_iter()
+    ///     .map(|mut sub| std::thread::spawn(move || (0..100).map(|_| sub.recv_blocking().unwrap()).sum::<u64>()))
+    ///     .collect();
+    /// (0..100).for_each(|i| publisher.publish_blocking(i).unwrap());
+    /// for reader in readers {
+    ///     assert_eq!(reader.join().unwrap(), 4950);
+    /// }
+    /// ```
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     // Always: the common path is a few instructions; the wait stays out of
     // line and moves no value (see `park::ready`).
@@ -229,17 +293,45 @@ impl<T> Subscriber<T> {
     }
 
     /// Messages published and not yet read by this subscriber (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(4, 2);
+    /// publisher.try_publish(1).unwrap();
+    /// publisher.try_publish(2).unwrap();
+    /// subs[1].try_recv().unwrap();
+    /// assert_eq!((subs[0].len(), subs[1].len()), (2, 1));
+    /// ```
     pub fn len(&self) -> usize {
         let tail = self.shared.tail.load(Ordering::Acquire);
         (tail.wrapping_sub(self.pos) & POS_MASK) as usize
     }
 
     /// Whether nothing is waiting for this subscriber (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(4, 1);
+    /// assert!(subs[0].is_empty());
+    /// publisher.try_publish(1).unwrap();
+    /// assert!(!subs[0].is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether the publisher is gone (messages may still be waiting).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (publisher, subs) = zerocast::multicast::channel::<u32>(4, 1);
+    /// assert!(!subs[0].is_closed());
+    /// drop(publisher);
+    /// assert!(subs[0].is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.shared.closed.load(Ordering::Acquire) != 0
     }

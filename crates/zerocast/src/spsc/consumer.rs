@@ -153,6 +153,20 @@ impl<'a, T> Consumer<'a, T> {
     ///
     /// [`try_pop`](Self::try_pop) may be called between `Pending` polls
     /// without losing the wake-up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(4);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// assert!(rx.poll_pop(&mut cx).is_pending()); // the waker is stored in place
+    /// tx.try_push(1).unwrap();
+    /// assert_eq!(rx.poll_pop(&mut cx), Poll::Ready(Ok(1)));
+    /// drop(tx);
+    /// assert_eq!(rx.poll_pop(&mut cx), Poll::Ready(Err(zerocast::Closed)));
+    /// ```
     #[inline]
     pub fn poll_pop(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, Closed>> {
         // The common case inlined: an item ready, one check. The wait is out
@@ -243,6 +257,17 @@ impl<'a, T> Consumer<'a, T> {
 
     /// Copies up to `out.len()` ready items into `out`, releasing them with one
     /// store and one wake-up; returns how many.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u8>(8);
+    /// tx.push_slice(b"abc");
+    /// let mut out = [0; 2];
+    /// assert_eq!(rx.pop_slice(&mut out), 2);
+    /// assert_eq!(&out, b"ab");
+    /// assert_eq!(rx.try_pop(), Ok(b'c'));
+    /// ```
     pub fn pop_slice(&mut self, out: &mut [T]) -> usize
     where
         T: Copy,
@@ -294,17 +319,43 @@ impl<'a, T> Consumer<'a, T> {
     }
 
     /// The ring's capacity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (_tx, rx) = zerocast::spsc::channel::<u32>(3);
+    /// assert_eq!(rx.capacity(), 3);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.ring.capacity
     }
 
     /// Items in the ring now (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, rx) = zerocast::spsc::channel::<u32>(4);
+    /// tx.push_slice(&[1, 2]);
+    /// assert_eq!(rx.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         let tail = self.core().tail.load(Ordering::Acquire);
         self.ring.distance(self.head.count, tail)
     }
 
     /// Whether the ring is empty now (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(4);
+    /// assert!(rx.is_empty());
+    /// tx.try_push(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// rx.try_pop().unwrap();
+    /// assert!(rx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -323,6 +374,15 @@ impl<'a, T> Consumer<'a, T> {
     }
 
     /// Whether the producer is gone (items it sent may still be waiting).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = zerocast::spsc::channel::<u32>(4);
+    /// assert!(!rx.is_closed());
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.core().is_closed(TX_CLOSED)
     }
@@ -363,6 +423,17 @@ impl<'a, T> Consumer<'a, T> {
     /// # Errors
     ///
     /// [`Closed`] when the producer is gone and everything it sent was taken.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u64>(4);
+    /// let t = std::thread::spawn(move || (0..100).for_each(|i| tx.push_blocking(i).unwrap()));
+    /// let sum: u64 = (0..100).map(|_| rx.pop_blocking().unwrap()).sum();
+    /// t.join().unwrap();
+    /// assert_eq!(sum, 4950);
+    /// assert_eq!(rx.pop_blocking(), Err(zerocast::Closed)); // the producer is gone
+    /// ```
     #[cfg(all(feature = "std", not(zerocast_loom)))]
     // Always: the common path is a few instructions, and left as a call
     // per message it kept the handle's positions in memory rather than in
@@ -460,16 +531,47 @@ pub struct ReadChunk<'c, 'a, T> {
 
 impl<T> ReadChunk<'_, '_, T> {
     /// Items left in the chunk.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(4);
+    /// tx.push_slice(&[1, 2, 3]);
+    /// let mut chunk = rx.read_chunk(2);
+    /// assert_eq!(chunk.len(), 2);
+    /// chunk.consume(1);
+    /// assert_eq!(chunk.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         self.len - self.consumed
     }
 
     /// Whether no item is left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(4);
+    /// assert!(rx.read_chunk(4).is_empty());
+    /// tx.try_push(1).unwrap();
+    /// assert!(!rx.read_chunk(4).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The `i`-th item left in the chunk.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<&str>(4);
+    /// tx.try_push("a").unwrap();
+    /// tx.try_push("b").unwrap();
+    /// let chunk = rx.read_chunk(4);
+    /// assert_eq!(chunk.get(1), Some(&"b"));
+    /// assert_eq!(chunk.get(2), None);
+    /// ```
     pub fn get(&self, i: usize) -> Option<&T> {
         if i >= self.len() {
             return None;
@@ -483,6 +585,18 @@ impl<T> ReadChunk<'_, '_, T> {
     }
 
     /// Drops the first `n` items left (all of them if fewer are left).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(4);
+    /// tx.push_slice(&[1, 2, 3]);
+    /// let mut chunk = rx.read_chunk(4);
+    /// chunk.consume(2); // dropped in place; released when the chunk drops
+    /// assert_eq!(chunk.get(0), Some(&3));
+    /// drop(chunk);
+    /// assert_eq!(rx.len(), 1);
+    /// ```
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.len());
         for _ in 0..n {

@@ -184,6 +184,17 @@ unsafe fn release_borrowed<T>(_core: NonNull<Core<T>>) {}
 #[cfg(not(zerocast_loom))]
 impl<T, const N: usize> Storage<T, N> {
     /// Empty storage; `const`, so it can be a `static`'s initialiser.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static STORAGE: std::sync::Mutex<zerocast::spsc::Storage<u64, 16>> =
+    ///     std::sync::Mutex::new(zerocast::spsc::Storage::new()); // `const`: a `static` can hold it
+    /// let mut storage = STORAGE.lock().unwrap();
+    /// let (mut tx, mut rx) = storage.split();
+    /// tx.try_push(1).unwrap();
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// ```
     pub const fn new() -> Self {
         const {
             assert!(
@@ -198,6 +209,19 @@ impl<T, const N: usize> Storage<T, N> {
     }
 
     /// A fresh, empty channel in this storage.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut storage: zerocast::spsc::Storage<u8, 2> = zerocast::spsc::Storage::new();
+    /// {
+    ///     let (mut tx, mut rx) = storage.split();
+    ///     tx.try_push(1).unwrap();
+    ///     assert_eq!(rx.try_pop(), Ok(1));
+    /// }
+    /// let (_tx, rx) = storage.split(); // a fresh, empty channel in the same memory
+    /// assert!(rx.is_empty());
+    /// ```
     pub fn split(&mut self) -> (Producer<'_, T>, Consumer<'_, T>) {
         // Any earlier handles are gone (they borrowed `self`), and they dropped
         // their items; this resets the indices and wakers.

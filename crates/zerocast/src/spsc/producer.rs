@@ -158,6 +158,19 @@ impl<'a, T> Producer<'a, T> {
     /// Polls for room: `Ready(Ok(()))` when [`try_push`](Self::try_push) will
     /// succeed, `Ready(Err(Closed))` when the consumer is gone, else registers
     /// `cx`'s waker (in a reserved slot: no allocation) and returns `Pending`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::task::{Context, Poll, Waker};
+    ///
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(1);
+    /// let mut cx = Context::from_waker(Waker::noop());
+    /// tx.try_push(1).unwrap();
+    /// assert!(tx.poll_ready(&mut cx).is_pending()); // full: the waker is stored in place
+    /// rx.try_pop().unwrap();
+    /// assert_eq!(tx.poll_ready(&mut cx), Poll::Ready(Ok(())));
+    /// ```
     pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
         self.poll_free(cx, 1)
     }
@@ -282,22 +295,56 @@ impl<'a, T> Producer<'a, T> {
     }
 
     /// The ring's capacity.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, _rx) = zerocast::spsc::channel::<u32>(3);
+    /// assert_eq!(tx.capacity(), 3);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.ring.capacity
     }
 
     /// Items in the ring now (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, _rx) = zerocast::spsc::channel::<u32>(4);
+    /// tx.try_push(1).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         let head = self.core().head.load(Ordering::Acquire);
         self.ring.distance(head, self.tail.count)
     }
 
     /// Whether the ring is empty now (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(4);
+    /// tx.try_push(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// rx.try_pop().unwrap();
+    /// assert!(tx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether the consumer is gone.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = zerocast::spsc::channel::<u32>(4);
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.core().is_closed(RX_CLOSED)
     }
@@ -459,6 +506,18 @@ impl<T> WriteChunk<'_, '_, T> {
     /// # Errors
     ///
     /// `Err(value)` when no reserved slot is left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(2);
+    /// let mut chunk = tx.write_chunk(4);
+    /// assert_eq!(chunk.push(1), Ok(()));
+    /// assert_eq!(chunk.push(2), Ok(()));
+    /// assert_eq!(chunk.push(3), Err(3)); // only two slots were free
+    /// drop(chunk);
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// ```
     pub fn push(&mut self, value: T) -> Result<(), T> {
         if self.written == self.reserved {
             return Err(value);
@@ -473,16 +532,44 @@ impl<T> WriteChunk<'_, '_, T> {
     }
 
     /// Reserved slots not yet written.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, _rx) = zerocast::spsc::channel::<u32>(4);
+    /// let mut chunk = tx.write_chunk(3);
+    /// chunk.push(1).unwrap();
+    /// assert_eq!(chunk.remaining(), 2);
+    /// ```
     pub fn remaining(&self) -> usize {
         self.reserved - self.written
     }
 
     /// Slots written so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, _rx) = zerocast::spsc::channel::<u32>(4);
+    /// let mut chunk = tx.write_chunk(3);
+    /// chunk.push(1).unwrap();
+    /// assert_eq!(chunk.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         self.written
     }
 
     /// Whether nothing has been written yet.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut tx, _rx) = zerocast::spsc::channel::<u32>(4);
+    /// let mut chunk = tx.write_chunk(3);
+    /// assert!(chunk.is_empty());
+    /// chunk.push(1).unwrap();
+    /// assert!(!chunk.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.written == 0
     }
