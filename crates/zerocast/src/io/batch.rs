@@ -92,6 +92,20 @@ impl WriteBatch<'_> {
     /// As [`Writer::try_reserve`]: [`WriteError::TooLarge`],
     /// [`WriteError::Backlog`], [`WriteError::Exhausted`] (nothing is
     /// written; try again) or [`WriteError::Closed`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::io::{WriteError, WriteFlusher};
+    ///
+    /// let (_flusher, queue) = WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(8, 1).register())?;
+    /// let mut batch = writer.batch();
+    /// batch.try_write(b"12345")?;
+    /// assert_eq!(batch.try_write(&[0; 9]), Err(WriteError::TooLarge { len: 9, max: 8 }));
+    /// assert_eq!(batch.try_write(b"6789"), Err(WriteError::Exhausted)); // needs a second buffer
+    /// # Ok::<(), WriteError>(())
+    /// ```
     #[inline(always)]
     pub fn try_write(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
         let len = bytes.len();
@@ -151,6 +165,21 @@ impl WriteBatch<'_> {
     /// # Errors
     ///
     /// As [`Writer::try_flush`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (mut flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register())?;
+    /// let mut batch = writer.batch();
+    /// batch.try_write(b"abc")?;
+    /// batch.try_flush()?;
+    /// drop(batch);
+    /// let mut out = Vec::new();
+    /// flusher.try_write_to(&mut out)?;
+    /// assert_eq!(out, b"abc");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_flush(&mut self) -> Result<(), WriteError> {
         let (result, view) = flush(self.writer, self.view.at);
         self.view = view;

@@ -81,6 +81,15 @@ impl<T, const N: usize> ObjectPool<T, N> {
     );
 
     /// A pool of `N` values, value `i` made by `make(i)`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::pool::ObjectPool;
+    ///
+    /// let pool: ObjectPool<Vec<u8>, 4> = ObjectPool::with(|_| Vec::with_capacity(1024));
+    /// assert_eq!(pool.acquire().unwrap().capacity(), 1024);
+    /// ```
     pub fn with(mut make: impl FnMut(usize) -> T) -> Self {
         let () = Self::CHECK;
         Self {
@@ -96,6 +105,13 @@ impl<T, const N: usize> ObjectPool<T, N> {
     }
 
     /// A pool of `N` default values.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::ObjectPool::<u64, 8>::new();
+    /// assert_eq!(*pool.acquire().unwrap(), 0);
+    /// ```
     pub fn new() -> Self
     where
         T: Default,
@@ -178,21 +194,56 @@ impl<T, const N: usize, R> ObjectPool<T, N, R> {
     }
 
     /// How many values are free now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::ObjectPool::<u64, 2>::new();
+    /// let lent = pool.acquire().unwrap();
+    /// assert_eq!(pool.available(), 1);
+    /// drop(lent);
+    /// assert_eq!(pool.available(), 2);
+    /// ```
     pub fn available(&self) -> usize {
         Self::distance(self.head.get(), self.tail.get()) + usize::from(self.warm.get() != EMPTY)
     }
 
     /// How many values are lent out now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::ObjectPool::<u64, 2>::new();
+    /// let _lent = pool.acquire().unwrap();
+    /// assert_eq!(pool.in_use(), 1);
+    /// ```
     pub fn in_use(&self) -> usize {
         N - self.available()
     }
 
     /// The most values ever lent out at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::ObjectPool::<u64, 4>::new();
+    /// let (a, b) = (pool.acquire().unwrap(), pool.acquire().unwrap());
+    /// drop((a, b));
+    /// let _c = pool.acquire().unwrap();
+    /// assert_eq!(pool.high_water_mark(), 2);
+    /// ```
     pub fn high_water_mark(&self) -> usize {
         self.high_water.get()
     }
 
     /// How many values the pool holds (`N`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::ObjectPool::<u64, 4>::new();
+    /// assert_eq!(pool.capacity(), 4);
+    /// ```
     pub const fn capacity(&self) -> usize {
         N
     }
@@ -201,6 +252,17 @@ impl<T, const N: usize, R> ObjectPool<T, N, R> {
 impl<T, const N: usize, R: Reset<T>> ObjectPool<T, N, R> {
     /// Lends out a free value, or `None` when all `N` are in use. Never
     /// allocates; O(1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::ObjectPool::<String, 1>::new();
+    /// let mut s = pool.acquire().unwrap();
+    /// s.push_str("in use");
+    /// assert!(pool.acquire().is_none()); // all lent out
+    /// drop(s); // back to the pool
+    /// assert_eq!(*pool.acquire().unwrap(), "in use"); // no reset hook: kept as it was
+    /// ```
     #[inline]
     pub fn acquire(&self) -> Option<Pooled<'_, T, N, R>> {
         let warm = self.warm.get();

@@ -76,6 +76,13 @@ impl core::error::Error for ScratchError {}
 impl Scratch {
     /// An arena of `capacity` bytes, allocated, zeroed and committed now
     /// (every 4 KiB touched, so its first fill takes no page fault).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = zerocast::pool::Scratch::new(4096);
+    /// assert_eq!(scratch.capacity(), 4096);
+    /// ```
     pub fn new(capacity: usize) -> Self {
         Self {
             buf: Block::zeroed(capacity),
@@ -87,6 +94,19 @@ impl Scratch {
 
     /// Runs `scope` with an [`Arena`] over the whole buffer, then resets it.
     /// The slices the arena hands out cannot leave the closure.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut scratch = zerocast::pool::Scratch::new(64);
+    /// let total = scratch.with(|arena| {
+    ///     let a = arena.alloc_copy(b"abc").unwrap();
+    ///     let b = arena.alloc_zeroed(4).unwrap();
+    ///     a.len() + b.len()
+    /// });
+    /// assert_eq!(total, 7);
+    /// assert_eq!(scratch.used(), 0); // reset when the scope ends
+    /// ```
     pub fn with<R>(&mut self, scope: impl for<'s> FnOnce(&'s Arena<'s>) -> R) -> R {
         self.used.set(0);
         let arena = Arena {
@@ -103,21 +123,59 @@ impl Scratch {
     }
 
     /// The arena's size in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let scratch = zerocast::pool::Scratch::new(128);
+    /// assert_eq!(scratch.capacity(), 128);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.buf.len()
     }
 
     /// Bytes in use (zero between scopes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut scratch = zerocast::pool::Scratch::new(64);
+    /// scratch.with(|arena| {
+    ///     arena.alloc(10).unwrap();
+    /// });
+    /// assert_eq!(scratch.used(), 0); // nothing is held between scopes
+    /// ```
     pub fn used(&self) -> usize {
         self.used.get()
     }
 
     /// The most bytes any scope used.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut scratch = zerocast::pool::Scratch::new(64);
+    /// scratch.with(|arena| {
+    ///     arena.alloc(40).unwrap();
+    /// });
+    /// scratch.with(|arena| {
+    ///     arena.alloc(8).unwrap();
+    /// });
+    /// assert_eq!(scratch.high_water_mark(), 40);
+    /// ```
     pub fn high_water_mark(&self) -> usize {
         self.high_water
     }
 
     /// How many requests found the arena exhausted, over all scopes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut scratch = zerocast::pool::Scratch::new(8);
+    /// scratch.with(|arena| assert!(arena.alloc(9).is_err()));
+    /// assert_eq!(scratch.exhausted_count(), 1);
+    /// ```
     pub fn exhausted_count(&self) -> u64 {
         self.failures
     }
@@ -130,6 +188,22 @@ impl<'s> Arena<'s> {
     /// # Errors
     ///
     /// [`ScratchError::Exhausted`] when fewer than `len` bytes are left.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::pool::{Scratch, ScratchError};
+    ///
+    /// let mut scratch = Scratch::new(16);
+    /// scratch.with(|arena| {
+    ///     let bytes = arena.alloc(10).unwrap();
+    ///     bytes[0] = 1;
+    ///     assert_eq!(
+    ///         arena.alloc(7).unwrap_err(),
+    ///         ScratchError::Exhausted { requested: 7, available: 6 }
+    ///     );
+    /// });
+    /// ```
     pub fn alloc(&self, len: usize) -> Result<&'s mut [u8], ScratchError> {
         let start = self.used.get();
         let available = self.buf.len() - start;
@@ -154,6 +228,14 @@ impl<'s> Arena<'s> {
     /// # Errors
     ///
     /// As [`alloc`](Self::alloc).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut scratch = zerocast::pool::Scratch::new(16);
+    /// scratch.with(|arena| arena.alloc(4).unwrap().fill(0xff));
+    /// scratch.with(|arena| assert_eq!(arena.alloc_zeroed(4).unwrap(), &[0; 4]));
+    /// ```
     pub fn alloc_zeroed(&self, len: usize) -> Result<&'s mut [u8], ScratchError> {
         let bytes = self.alloc(len)?;
         bytes.fill(0);
@@ -165,6 +247,17 @@ impl<'s> Arena<'s> {
     /// # Errors
     ///
     /// As [`alloc`](Self::alloc).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut scratch = zerocast::pool::Scratch::new(16);
+    /// scratch.with(|arena| {
+    ///     let copy = arena.alloc_copy(b"hello").unwrap();
+    ///     copy[0] = b'j';
+    ///     assert_eq!(copy, b"jello");
+    /// });
+    /// ```
     pub fn alloc_copy(&self, src: &[u8]) -> Result<&'s mut [u8], ScratchError> {
         let bytes = self.alloc(src.len())?;
         bytes.copy_from_slice(src);
@@ -172,6 +265,16 @@ impl<'s> Arena<'s> {
     }
 
     /// Bytes left in this scope.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut scratch = zerocast::pool::Scratch::new(16);
+    /// scratch.with(|arena| {
+    ///     arena.alloc(6).unwrap();
+    ///     assert_eq!(arena.available(), 10);
+    /// });
+    /// ```
     pub fn available(&self) -> usize {
         self.buf.len() - self.used.get()
     }

@@ -176,6 +176,17 @@ impl SlabPool {
     ///
     /// [`SlabError::BadSize`] when `pages` is zero or above `u32::MAX`, or the
     /// total size overflows.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::pool::{SlabError, SlabPool};
+    ///
+    /// let pool = SlabPool::new(0, 4096, 16)?;
+    /// assert_eq!(pool.available(), 16);
+    /// assert_eq!(SlabPool::new(0, 4096, 0).unwrap_err(), SlabError::BadSize);
+    /// # Ok::<(), SlabError>(())
+    /// ```
     pub fn new(core_id: u16, page_size: usize, pages: usize) -> Result<Self, SlabError> {
         if pages == 0 || pages > u32::MAX as usize {
             return Err(SlabError::BadSize);
@@ -261,6 +272,22 @@ impl SlabPool {
     /// [`SlabError::Oversized`] when it is larger than a page (use
     /// [`alloc_or_heap`](Self::alloc_or_heap) for an explicit, counted
     /// fallback), [`SlabError::Exhausted`] when every page is in use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::pool::{SlabError, SlabPool};
+    ///
+    /// let pool = SlabPool::new(0, 8, 1)?;
+    /// let ticket = pool.alloc(b"payload")?;
+    /// let reader = std::thread::spawn(move || ticket.as_slice().to_vec()); // read on another core
+    /// assert_eq!(reader.join().unwrap(), b"payload");
+    /// assert_eq!(
+    ///     pool.alloc(b"nine byte").unwrap_err(),
+    ///     SlabError::Oversized { len: 9, page_size: 8 }
+    /// );
+    /// # Ok::<(), SlabError>(())
+    /// ```
     pub fn alloc(&self, payload: &[u8]) -> Result<SlabTicket, SlabError> {
         let mut page = self.alloc_local(payload.len())?;
         page.copy_from_slice(payload);
@@ -269,6 +296,17 @@ impl SlabPool {
 
     /// Recycles every page sent home since the last call; returns how many.
     /// Never allocates.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 64, 2).unwrap();
+    /// let ticket = pool.alloc(b"x").unwrap();
+    /// std::thread::spawn(move || drop(ticket)).join().unwrap(); // sent home
+    /// assert_eq!(pool.available(), 1);
+    /// assert_eq!(pool.drain(), 1);
+    /// assert_eq!(pool.available(), 2);
+    /// ```
     pub fn drain(&self) -> usize {
         let mut recycled = 0;
         // SAFETY: the pool is not `Sync` and nothing below runs user code, so
@@ -313,31 +351,83 @@ impl SlabPool {
     }
 
     /// The core this pool belongs to.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(3, 64, 1).unwrap();
+    /// assert_eq!(pool.core_id(), 3);
+    /// ```
     pub fn core_id(&self) -> u16 {
         self.shared.core_id
     }
 
     /// The page size in bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 64, 1).unwrap();
+    /// assert_eq!(pool.page_size(), 64);
+    /// ```
     pub fn page_size(&self) -> usize {
         self.shared.page_size
     }
 
     /// Free pages now (returned pages count once drained).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 64, 2).unwrap();
+    /// let _page = pool.alloc_local(8).unwrap();
+    /// assert_eq!(pool.available(), 1);
+    /// ```
     pub fn available(&self) -> usize {
         (self.tail.get() - self.head.get()) as usize
     }
 
     /// Pages out on tickets, or returned and not yet drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 64, 2).unwrap();
+    /// let page = pool.alloc_local(8).unwrap();
+    /// assert_eq!(pool.in_use(), 1);
+    /// drop(page); // a local ticket comes straight back
+    /// assert_eq!(pool.in_use(), 0);
+    /// ```
     pub fn in_use(&self) -> usize {
         self.pages() - self.available()
     }
 
     /// `in_use / pages`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 64, 4).unwrap();
+    /// let _page = pool.alloc_local(8).unwrap();
+    /// assert_eq!(pool.utilisation(), 0.25);
+    /// ```
     pub fn utilisation(&self) -> f64 {
         self.in_use() as f64 / self.pages() as f64
     }
 
     /// The counters.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 64, 1).unwrap();
+    /// let ticket = pool.alloc(b"x").unwrap();
+    /// assert!(pool.alloc(b"y").is_err());
+    /// drop(ticket);
+    /// pool.drain();
+    /// let stats = pool.stats();
+    /// assert_eq!((stats.allocations, stats.exhausted, stats.returns), (1, 1, 1));
+    /// ```
     pub fn stats(&self) -> SlabStats {
         let c = &self.counters;
         SlabStats {
@@ -380,6 +470,16 @@ impl LocalTicket<'_> {
     /// The page, now a [`SlabTicket`]: `Send`, readable on any thread, sent
     /// home through the return queue when dropped (and recycled by
     /// [`SlabPool::drain`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 64, 1).unwrap();
+    /// let mut page = pool.alloc_local(2).unwrap();
+    /// page.copy_from_slice(b"ok");
+    /// let ticket = page.into_send();
+    /// assert_eq!(std::thread::spawn(move || ticket.as_slice() == b"ok").join().unwrap(), true);
+    /// ```
     pub fn into_send(self) -> SlabTicket {
         let this = core::mem::ManuallyDrop::new(self);
         let generation = &this.pool.generation[this.page as usize];
@@ -440,6 +540,13 @@ pub struct SlabTicket {
 
 impl SlabTicket {
     /// The payload.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 64, 1).unwrap();
+    /// assert_eq!(pool.alloc(b"abc").unwrap().as_slice(), b"abc");
+    /// ```
     pub fn as_slice(&self) -> &[u8] {
         let start = self.id as u32 as usize * self.shared.page_size;
         let page = UnsafeCell::raw_get(self.shared.bytes[start..start + self.len].as_ptr());
@@ -452,16 +559,37 @@ impl SlabTicket {
     }
 
     /// The payload's length.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 64, 1).unwrap();
+    /// assert_eq!(pool.alloc(b"abc").unwrap().len(), 3);
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether the payload is empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 64, 1).unwrap();
+    /// assert!(pool.alloc(b"").unwrap().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The core whose pool holds the page.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(5, 64, 1).unwrap();
+    /// assert_eq!(pool.alloc(b"x").unwrap().core_id(), 5);
+    /// ```
     pub fn core_id(&self) -> u16 {
         self.shared.core_id
     }
@@ -498,6 +626,14 @@ pub enum Payload {
 
 impl Payload {
     /// The bytes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::SlabPool::new(0, 4, 1).unwrap();
+    /// assert_eq!(pool.alloc_or_heap(b"fits").unwrap().as_slice(), b"fits");
+    /// assert_eq!(pool.alloc_or_heap(b"too long").unwrap().as_slice(), b"too long");
+    /// ```
     pub fn as_slice(&self) -> &[u8] {
         match self {
             Payload::Slab(t) => t.as_slice(),
@@ -513,6 +649,17 @@ impl SlabPool {
     /// # Errors
     ///
     /// [`SlabError::Exhausted`] when it fits a page but every page is in use.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::pool::{Payload, SlabPool};
+    ///
+    /// let pool = SlabPool::new(0, 4, 1).unwrap();
+    /// let big = pool.alloc_or_heap(b"too long for a page").unwrap();
+    /// assert!(matches!(big, Payload::Heap(_)));
+    /// assert_eq!(pool.stats().heap_fallbacks, 1);
+    /// ```
     pub fn alloc_or_heap(&self, payload: &[u8]) -> Result<Payload, SlabError> {
         match self.alloc(payload) {
             Ok(t) => Ok(Payload::Slab(t)),

@@ -68,6 +68,13 @@ unsafe impl Sync for WaitCell {}
 impl WaitCell {
     crate::sync::const_unless_loom! {
         /// An empty slot.
+        ///
+        /// # Examples
+        ///
+        /// ```
+        /// let cell = zerocast::wait::WaitCell::new();
+        /// assert!(!cell.is_waiting());
+        /// ```
         pub fn new() -> Self {
             Self {
                 state: AtomicUsize::new(0),
@@ -81,6 +88,27 @@ impl WaitCell {
     ///
     /// After registering, the caller must check its condition again before
     /// returning `Pending` (see the [module docs](super)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use std::task::{Wake, Waker};
+    ///
+    /// struct Count(AtomicUsize);
+    /// impl Wake for Count {
+    ///     fn wake(self: Arc<Self>) {
+    ///         self.0.fetch_add(1, Ordering::Relaxed);
+    ///     }
+    /// }
+    /// let count = Arc::new(Count(AtomicUsize::new(0)));
+    /// let cell = zerocast::wait::WaitCell::new();
+    /// cell.register(Waker::noop());
+    /// cell.register(&Waker::from(count.clone())); // replaces the first
+    /// cell.wake();
+    /// assert_eq!(count.0.load(Ordering::Relaxed), 1);
+    /// ```
     pub fn register(&self, waker: &Waker) {
         let Some(current) = self.lock_to_register(|| {
             // A notifier owns the slot for a few instructions: its wake-up
@@ -198,6 +226,28 @@ impl WaitCell {
     /// Wakes the registered waiter, if any (once per registration).
     ///
     /// Costs one read-modify-write when nobody waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use std::task::{Wake, Waker};
+    ///
+    /// struct Count(AtomicUsize);
+    /// impl Wake for Count {
+    ///     fn wake(self: Arc<Self>) {
+    ///         self.0.fetch_add(1, Ordering::Relaxed);
+    ///     }
+    /// }
+    /// let count = Arc::new(Count(AtomicUsize::new(0)));
+    /// let cell = zerocast::wait::WaitCell::new();
+    /// cell.wake(); // nobody waits: nothing happens
+    /// cell.register(&Waker::from(count.clone()));
+    /// cell.wake();
+    /// cell.wake(); // once per registration
+    /// assert_eq!(count.0.load(Ordering::Relaxed), 1);
+    /// ```
     #[inline]
     pub fn wake(&self) {
         // An RMW, not a load: it orders this notification against the
@@ -292,6 +342,16 @@ impl WaitCell {
 
     /// Whether a waiter is registered and not woken yet (a snapshot, for
     /// diagnostics and tests).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let cell = zerocast::wait::WaitCell::new();
+    /// cell.register(std::task::Waker::noop());
+    /// assert!(cell.is_waiting());
+    /// cell.wake();
+    /// assert!(!cell.is_waiting());
+    /// ```
     pub fn is_waiting(&self) -> bool {
         self.state.load(Ordering::Acquire) & WAITER != 0
     }

@@ -99,6 +99,14 @@ pub struct WakerSet {
 
 impl WakerSet {
     /// Slots for subscribers `0..subscribers`, allocated and reserved now.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = zerocast::wait::WakerSet::new(3); // ids 0, 1 and 2
+    /// set.register(2, std::task::Waker::noop());
+    /// assert!(set.is_waiting(2));
+    /// ```
     pub fn new(subscribers: usize) -> Self {
         let first = Chunk::new(subscribers.min(WORD), subscribers);
         let mut link = &first.next;
@@ -167,6 +175,16 @@ impl WakerSet {
     /// Takes a free id for a new subscriber, allocating a chunk of 64 slots
     /// only when every slot is taken. Give it back with
     /// [`release`](Self::release).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = zerocast::wait::WakerSet::with_room(1);
+    /// let id = set.reserve();
+    /// set.register(id, std::task::Waker::noop());
+    /// assert!(set.is_waiting(id));
+    /// set.release(id);
+    /// ```
     pub fn reserve(&self) -> usize {
         let mut base = 0;
         let mut chunk = &self.first;
@@ -206,6 +224,15 @@ impl WakerSet {
     /// Gives id `id` back for a later [`reserve`](Self::reserve); the waker
     /// stored there is dropped, after a (spurious) wake-up if it was still
     /// registered.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = zerocast::wait::WakerSet::with_room(1);
+    /// let id = set.reserve();
+    /// set.release(id);
+    /// assert_eq!(set.reserve(), id); // the id is free again
+    /// ```
     pub fn release(&self, id: usize) {
         let chunk = self.chunk(id);
         let bit = 1 << (id % WORD);
@@ -223,6 +250,15 @@ impl WakerSet {
     /// # Panics
     ///
     /// If no slot `id` exists (a bug in the channel using it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = zerocast::wait::WakerSet::new(2);
+    /// set.register(1, std::task::Waker::noop());
+    /// assert!(set.is_waiting(1));
+    /// assert!(!set.is_waiting(0));
+    /// ```
     pub fn register(&self, id: usize, waker: &Waker) {
         let chunk = self.chunk(id);
         chunk.cells[id % WORD].cell.register(waker);
@@ -306,6 +342,16 @@ impl WakerSet {
     ///
     /// Inlined: the first chunk's swap and the branch on what it held; the
     /// wake-ups and any further chunks are out of line.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = zerocast::wait::WakerSet::new(3);
+    /// set.register(0, std::task::Waker::noop());
+    /// set.register(2, std::task::Waker::noop());
+    /// set.wake_all();
+    /// assert!(!set.is_waiting(0) && !set.is_waiting(2));
+    /// ```
     #[inline]
     pub fn wake_all(&self) {
         let bits = self.first.registered.swap(0, Ordering::AcqRel);
@@ -350,6 +396,17 @@ impl WakerSet {
     }
 
     /// Wakes subscriber `id` if it is registered, clearing its registration.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = zerocast::wait::WakerSet::new(2);
+    /// set.register(0, std::task::Waker::noop());
+    /// set.register(1, std::task::Waker::noop());
+    /// set.wake(1);
+    /// assert!(set.is_waiting(0));
+    /// assert!(!set.is_waiting(1));
+    /// ```
     pub fn wake(&self, id: usize) {
         let chunk = self.chunk(id);
         let bit = 1 << (id % WORD);
@@ -360,6 +417,15 @@ impl WakerSet {
     }
 
     /// Whether subscriber `id` is registered and not woken yet (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = zerocast::wait::WakerSet::new(1);
+    /// assert!(!set.is_waiting(0));
+    /// set.register(0, std::task::Waker::noop());
+    /// assert!(set.is_waiting(0));
+    /// ```
     pub fn is_waiting(&self, id: usize) -> bool {
         self.chunk(id).registered.load(Ordering::Acquire) & 1 << (id % WORD) != 0
     }
