@@ -67,6 +67,16 @@ impl<A> GuardedAlloc<A> {
     }
 
     /// The wrapped allocator.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::alloc::System;
+    /// use zerocast_alloc::GuardedAlloc;
+    ///
+    /// static GLOBAL: GuardedAlloc<System> = GuardedAlloc::new(System);
+    /// let _system: &System = GLOBAL.inner();
+    /// ```
     pub const fn inner(&self) -> &A {
         &self.inner
     }

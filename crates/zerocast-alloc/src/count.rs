@@ -38,11 +38,28 @@ impl AllocStats {
     };
 
     /// Calls that obtained memory: `allocs + reallocs`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let stats = zerocast_alloc::AllocStats { allocs: 2, reallocs: 1, deallocs: 3, bytes: 96 };
+    /// assert_eq!(stats.allocations(), 3);
+    /// ```
     pub const fn allocations(&self) -> u64 {
         self.allocs + self.reallocs
     }
 
     /// Whether no memory was obtained (frees are not counted here).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast_alloc::AllocStats;
+    ///
+    /// assert!(AllocStats::ZERO.is_zero());
+    /// let frees_only = AllocStats { deallocs: 1, ..AllocStats::ZERO };
+    /// assert!(frees_only.is_zero()); // frees obtain no memory
+    /// ```
     pub const fn is_zero(&self) -> bool {
         self.allocations() == 0
     }

@@ -63,6 +63,15 @@ pub struct NoAlloc<F> {
 
 impl<F> NoAlloc<F> {
     /// The section each poll runs in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast_alloc::NoAllocExt;
+    ///
+    /// let fut = async { 1 }.no_alloc("ingest::poll");
+    /// assert_eq!(fut.section(), "ingest::poll");
+    /// ```
     pub fn section(&self) -> &'static str {
         self.section
     }

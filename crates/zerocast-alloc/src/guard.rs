@@ -108,6 +108,14 @@ pub struct GuardOptions {
 
 impl GuardOptions {
     /// The default policy: the [`default_mode`] at entry, deallocation allowed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast_alloc::GuardOptions;
+    ///
+    /// assert_eq!(GuardOptions::new(), GuardOptions::default());
+    /// ```
     pub const fn new() -> Self {
         Self {
             mode: None,
@@ -116,6 +124,26 @@ impl GuardOptions {
     }
 
     /// Uses `mode` instead of the default mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast_alloc::{GuardOptions, GuardedAlloc, Mode};
+    ///
+    /// #[global_allocator]
+    /// static GLOBAL: GuardedAlloc = GuardedAlloc::system();
+    ///
+    /// fn main() {
+    ///     let before = zerocast_alloc::violation_count();
+    ///     {
+    ///         let _hot = GuardOptions::new().mode(Mode::Count).enter("tick");
+    ///         let _ = Box::new(1u8); // counted, not a panic
+    ///     }
+    ///     # if zerocast_alloc::ENFORCING {
+    ///     assert_eq!(zerocast_alloc::violation_count() - before, 1);
+    ///     # }
+    /// }
+    /// ```
     #[must_use]
     pub const fn mode(mut self, mode: Mode) -> Self {
         self.mode = Some(mode);
@@ -124,6 +152,28 @@ impl GuardOptions {
 
     /// Treats deallocation as a violation too (freeing can take locks and
     /// return memory to the OS, which some latency budgets cannot afford).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast_alloc::{GuardOptions, GuardedAlloc, Mode};
+    ///
+    /// #[global_allocator]
+    /// static GLOBAL: GuardedAlloc = GuardedAlloc::system();
+    ///
+    /// fn main() {
+    ///     let boxed = Box::new(1u64);
+    ///     let before = zerocast_alloc::violation_count();
+    ///     {
+    ///         let _hot = GuardOptions::new().mode(Mode::Count).deny_dealloc().enter("tick");
+    ///         drop(boxed); // a free is a violation too now
+    ///     }
+    ///     # if zerocast_alloc::ENFORCING {
+    ///     assert_eq!(zerocast_alloc::violation_count() - before, 1);
+    ///     assert_eq!(zerocast_alloc::last_violation().unwrap().op.as_str(), "dealloc");
+    ///     # }
+    /// }
+    /// ```
     #[must_use]
     pub const fn deny_dealloc(mut self) -> Self {
         self.deny_dealloc = true;
@@ -131,6 +181,21 @@ impl GuardOptions {
     }
 
     /// Enters a section with this policy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast_alloc::{GuardOptions, GuardedAlloc};
+    ///
+    /// #[global_allocator]
+    /// static GLOBAL: GuardedAlloc = GuardedAlloc::system();
+    ///
+    /// fn main() {
+    ///     let mut ring = Vec::with_capacity(8);
+    ///     let _hot = GuardOptions::new().enter("fill"); // the section ends when this drops
+    ///     ring.extend_from_slice(&[1u8, 2, 3]); // within capacity: no allocation
+    /// }
+    /// ```
     #[inline]
     pub fn enter(self, section: &'static str) -> HotPathGuard {
         #[cfg(not(any(debug_assertions, feature = "enforce")))]
@@ -212,12 +277,35 @@ pub struct HotPathGuard {
 
 impl HotPathGuard {
     /// Enters the section `section` with the default [`GuardOptions`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast_alloc::{GuardedAlloc, HotPathGuard};
+    ///
+    /// #[global_allocator]
+    /// static GLOBAL: GuardedAlloc = GuardedAlloc::system();
+    ///
+    /// fn main() {
+    ///     let x = [3u32, 1, 2];
+    ///     let _hot = HotPathGuard::enter("max");
+    ///     assert_eq!(x.iter().max(), Some(&3));
+    /// }
+    /// ```
     #[inline]
     pub fn enter(section: &'static str) -> HotPathGuard {
         GuardOptions::new().enter(section)
     }
 
     /// The builder for a section with another policy.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast_alloc::{HotPathGuard, Mode};
+    ///
+    /// let _hot = HotPathGuard::options().mode(Mode::Count).enter("tick");
+    /// ```
     pub const fn options() -> GuardOptions {
         GuardOptions::new()
     }

@@ -167,6 +167,27 @@ pub fn violation_count() -> u64 {
 }
 
 /// The most recent violation recorded on this thread, if any.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast_alloc::{GuardOptions, GuardedAlloc, Mode};
+///
+/// #[global_allocator]
+/// static GLOBAL: GuardedAlloc = GuardedAlloc::system();
+///
+/// fn main() {
+///     assert!(zerocast_alloc::last_violation().is_none());
+///     {
+///         let _hot = GuardOptions::new().mode(Mode::Count).enter("encode");
+///         let _ = vec![0u8; 32];
+///     }
+///     # if zerocast_alloc::ENFORCING {
+///     let last = zerocast_alloc::last_violation().unwrap();
+///     assert_eq!((last.section, last.size), ("encode", 32));
+///     # }
+/// }
+/// ```
 pub fn last_violation() -> Option<Violation> {
     crate::state::with(|s| s.last.get()).flatten()
 }
