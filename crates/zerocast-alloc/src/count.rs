@@ -30,6 +30,22 @@ pub struct AllocStats {
 
 impl AllocStats {
     /// No calls at all.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast_alloc::{count_allocs, AllocStats, GuardedAlloc};
+    ///
+    /// #[global_allocator]
+    /// static GLOBAL: GuardedAlloc = GuardedAlloc::system();
+    ///
+    /// fn main() {
+    ///     let ((), stats) = count_allocs(|| {
+    ///         let _ = (1..10u32).sum::<u32>();
+    ///     });
+    ///     assert_eq!(stats, AllocStats::ZERO); // counting works in every build
+    /// }
+    /// ```
     pub const ZERO: AllocStats = AllocStats {
         allocs: 0,
         reallocs: 0,

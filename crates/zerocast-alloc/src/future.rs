@@ -53,6 +53,15 @@ pub trait NoAllocExt: Future + Sized {
 impl<F: Future> NoAllocExt for F {}
 
 /// The future returned by [`NoAllocExt::no_alloc`].
+///
+/// # Examples
+///
+/// ```
+/// use zerocast_alloc::{NoAlloc, NoAllocExt};
+///
+/// let fut: NoAlloc<_> = async { 2 + 2 }.no_alloc("math");
+/// # let _ = fut;
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct NoAlloc<F> {
     /// Structurally pinned: never moved out while `NoAlloc` is pinned.

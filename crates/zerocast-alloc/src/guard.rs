@@ -13,6 +13,26 @@ use crate::report::Report;
 use crate::state::{self, Pending, Section};
 
 /// What a section does with an allocation made inside it.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast_alloc::{GuardOptions, GuardedAlloc, Mode};
+///
+/// #[global_allocator]
+/// static GLOBAL: GuardedAlloc = GuardedAlloc::system();
+///
+/// fn main() {
+///     let caught = std::panic::catch_unwind(|| {
+///         let _hot = GuardOptions::new().mode(Mode::Panic).enter("tick");
+///         let _ = Box::new(1u32);
+///     });
+///     # if zerocast_alloc::ENFORCING {
+///     assert!(caught.is_err()); // panicked as the section ended
+///     # }
+///     # let _ = caught;
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// Record it and panic when the section ends, with a message that contains

@@ -3,6 +3,14 @@
 use core::fmt;
 
 /// The allocator operation that was called.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast_alloc::AllocOp;
+///
+/// assert_eq!(AllocOp::AllocZeroed.to_string(), "alloc_zeroed");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AllocOp {
     /// `GlobalAlloc::alloc`.
@@ -49,6 +57,26 @@ impl fmt::Display for AllocOp {
 /// the call site, run the failing test with [`Mode::Abort`](crate::Mode::Abort)
 /// under a debugger: the process stops inside the offending allocation with the
 /// whole stack intact.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast_alloc::{AllocOp, GuardOptions, GuardedAlloc, Mode};
+///
+/// #[global_allocator]
+/// static GLOBAL: GuardedAlloc = GuardedAlloc::system();
+///
+/// fn main() {
+///     {
+///         let _hot = GuardOptions::new().mode(Mode::Count).enter("decode");
+///         let _ = Box::new([0u8; 24]);
+///     }
+///     # if zerocast_alloc::ENFORCING {
+///     let v = zerocast_alloc::last_violation().unwrap();
+///     assert_eq!((v.op, v.size, v.section), (AllocOp::Alloc, 24, "decode"));
+///     # }
+/// }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Violation {
     /// The allocator operation.

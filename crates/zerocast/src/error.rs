@@ -4,6 +4,21 @@
 use core::fmt;
 
 /// A send that could not complete now; the value is handed back.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::TrySendError;
+///
+/// let (mut tx, rx) = zerocast::spsc::channel::<String>(1);
+/// tx.try_push("first".to_owned()).unwrap();
+/// match tx.try_push("second".to_owned()) {
+///     Err(TrySendError::Full(value)) => assert_eq!(value, "second"), // handed back
+///     other => panic!("{other:?}"),
+/// }
+/// drop(rx);
+/// assert!(tx.try_push("third".to_owned()).unwrap_err().is_closed());
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum TrySendError<T> {
     /// No room: the receiver (or the slowest subscriber) is a full ring behind.
@@ -75,6 +90,18 @@ impl<T> fmt::Display for TrySendError<T> {
 impl<T> core::error::Error for TrySendError<T> {}
 
 /// A send that waited and found the channel closed; the value is handed back.
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// let (mut tx, rx) = zerocast::spsc::channel::<u32>(1);
+/// drop(rx);
+/// let err = tx.push(7).await.unwrap_err();
+/// assert_eq!(err.into_inner(), 7);
+/// assert_eq!(err.to_string(), "channel closed");
+/// # });
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SendError<T>(pub T);
 
@@ -107,6 +134,17 @@ impl<T> fmt::Display for SendError<T> {
 impl<T> core::error::Error for SendError<T> {}
 
 /// A receive that could not complete now.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::TryRecvError;
+///
+/// let (tx, mut rx) = zerocast::spsc::channel::<u32>(1);
+/// assert_eq!(rx.try_pop(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_pop(), Err(TryRecvError::Closed));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TryRecvError {
     /// Nothing to receive yet.
@@ -169,6 +207,16 @@ impl core::error::Error for TryRecvError {}
 
 /// The channel is closed: for a receiver, the sender is gone and everything it
 /// sent has been received; for a sender, every receiver is gone.
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// let (tx, mut rx) = zerocast::spsc::channel::<u32>(1);
+/// drop(tx);
+/// assert_eq!(rx.pop().await, Err(zerocast::Closed));
+/// # });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Closed;
 
