@@ -45,6 +45,25 @@ use crate::error::{RecvError, TryRecvError};
 /// can hold any buffer.
 ///
 /// See the [module docs](self) for the contract every implementation keeps.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::reader::BufferReader;
+/// use zerocast::TryRecvError;
+///
+/// fn drain<R: BufferReader<u32>>(reader: &mut R) -> u32 {
+///     let mut sum = 0;
+///     while let Ok(v) = reader.try_recv() {
+///         sum += v;
+///     }
+///     sum
+/// }
+/// let (tx, mut rx) = zerocast::broadcast::channel::<u32>(8);
+/// (1..=3).for_each(|i| tx.send(i).unwrap());
+/// assert_eq!(drain(&mut rx), 6);
+/// assert_eq!(BufferReader::try_recv(&mut rx), Err(TryRecvError::Empty));
+/// ```
 pub trait BufferReader<T>: Send {
     /// Polls for the next record: `Ready(Ok(value))`, `Ready(Err(Lagged(n)))`
     /// when `n` records were overwritten before this reader got to them (it
@@ -65,6 +84,25 @@ pub trait BufferReader<T>: Send {
 
 /// The error a [`Reader`] stream yields: this many records were overwritten
 /// before the reader got to them; the stream goes on from the oldest one held.
+///
+/// # Examples
+///
+/// ```
+/// use std::task::{Context, Poll, Waker};
+/// use futures_core::Stream;
+/// use zerocast::reader::{Lagged, Reader};
+///
+/// let (tx, rx) = zerocast::broadcast::channel::<u32>(2);
+/// let mut stream = std::pin::pin!(Reader::new(rx));
+/// (0..3).for_each(|i| tx.send(i).unwrap());
+/// drop(tx);
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let mut next = || stream.as_mut().poll_next(&mut cx);
+/// assert_eq!(next(), Poll::Ready(Some(Err(Lagged(1))))); // 0 was overwritten
+/// assert_eq!(next(), Poll::Ready(Some(Ok(1))));
+/// assert_eq!(next(), Poll::Ready(Some(Ok(2))));
+/// assert_eq!(next(), Poll::Ready(None)); // closed: the stream ends
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Lagged(pub u64);
 

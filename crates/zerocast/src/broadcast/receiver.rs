@@ -18,6 +18,16 @@ use crate::sync::{AtomicUsize, Ordering};
 /// every read takes `&mut self`.
 ///
 /// Dropping it gives its waker slot back; senders never wait for receivers.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut first) = zerocast::broadcast::channel::<u32>(8);
+/// let mut second = tx.subscribe();
+/// tx.send(1).unwrap();
+/// assert_eq!(first.try_recv(), Ok(1)); // each receiver reads every message
+/// assert_eq!(second.try_recv(), Ok(1));
+/// ```
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     /// This receiver's slot in the waker set.
@@ -374,6 +384,16 @@ impl<T> fmt::Debug for Receiver<T> {
 /// A message read in place; the slot is held until the guard drops.
 /// `!Send`: it must not travel to another thread (or across an `.await` on a
 /// work-stealing runtime).
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx) = zerocast::broadcast::channel::<String>(8);
+/// tx.send("read in place".to_owned()).unwrap();
+/// let guard = rx.try_recv_ref().unwrap();
+/// assert_eq!(guard.len(), 13); // no clone of the String
+/// drop(guard); // the slot is let go here
+/// ```
 pub struct RecvGuard<'a, T> {
     slot: &'a Slot<T>,
     /// The receiver's published position, cleared when the guard drops.

@@ -9,6 +9,16 @@ use crate::sync::Ordering;
 
 /// The sending half of a broadcast channel. `Clone`: any number of senders,
 /// on any threads; the channel closes when the last one is dropped.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx) = zerocast::broadcast::channel::<u32>(8);
+/// let tx2 = tx.clone();
+/// std::thread::spawn(move || tx2.send(2).unwrap()).join().unwrap();
+/// tx.send(3).unwrap();
+/// assert_eq!((rx.try_recv(), rx.try_recv()), (Ok(2), Ok(3)));
+/// ```
 pub struct Sender<T> {
     pub(super) shared: Arc<Shared<T>>,
 }

@@ -11,6 +11,16 @@ use crate::reader::BufferReader;
 
 /// The receiving half of a mailbox, with its own waker slot. `Clone`: several
 /// receivers compete for each value (each value goes to one of them).
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut a) = zerocast::mailbox::channel::<u32>();
+/// let mut b = a.clone();
+/// tx.send(1).unwrap();
+/// assert_eq!(a.try_recv(), Ok(1));
+/// assert!(b.try_recv().is_err()); // each value goes to one receiver
+/// ```
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     id: usize,

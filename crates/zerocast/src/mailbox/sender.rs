@@ -8,6 +8,16 @@ use crate::error::SendError;
 
 /// The sending half of a mailbox. `Clone`: racing senders are fine, and the
 /// value left in the slot is always the one whose send came last.
+///
+/// # Examples
+///
+/// ```
+/// let (tx, mut rx) = zerocast::mailbox::channel::<&str>();
+/// let other = tx.clone();
+/// tx.send("old").unwrap();
+/// assert_eq!(other.send("new"), Ok(Some("old"))); // the replaced value comes back
+/// assert_eq!(rx.try_recv(), Ok("new"));
+/// ```
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }

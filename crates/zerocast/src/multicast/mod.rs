@@ -105,6 +105,13 @@ const UP_TO: u64 = 1 << 62;
 /// The most subscribers one channel can have. (The count no longer shares a
 /// word with the tail; the bound now caps the publisher's scan of departure
 /// records, one per subscriber, after a subscriber leaves.)
+///
+/// # Examples
+///
+/// ```
+/// let (_publisher, subs) = zerocast::multicast::channel::<u8>(4, 3);
+/// assert!(subs.len() <= zerocast::multicast::MAX_SUBSCRIBERS);
+/// ```
 pub const MAX_SUBSCRIBERS: usize = u16::MAX as usize;
 
 /// State shared by the publisher and every subscriber.

@@ -391,6 +391,21 @@ impl<T> fmt::Debug for Publisher<T> {
 }
 
 /// The future of [`Publisher::publish`].
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+///
+/// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(1, 1);
+/// publisher.try_publish(1).unwrap();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let mut publish = std::pin::pin!(publisher.publish(2));
+/// assert!(publish.as_mut().poll(&mut cx).is_pending()); // the subscriber is a ring behind
+/// assert_eq!(subs[0].try_recv(), Ok(1));
+/// assert_eq!(publish.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Publish<'p, T> {
     publisher: &'p mut Publisher<T>,

@@ -383,6 +383,17 @@ impl<T> fmt::Debug for Subscriber<T> {
 /// dropped, if this was its last reader) when the guard drops.
 ///
 /// While held, it holds the slot: the publisher cannot reuse it.
+///
+/// # Examples
+///
+/// ```
+/// let (mut publisher, mut subs) = zerocast::multicast::channel::<String>(1, 1);
+/// publisher.try_publish("in place".to_owned()).unwrap();
+/// let guard = subs[0].try_recv_ref().unwrap();
+/// assert_eq!(guard.as_str(), "in place");
+/// drop(guard); // the last reader: the slot is released and the String dropped
+/// assert!(publisher.try_publish("next".to_owned()).is_ok());
+/// ```
 pub struct RecvGuard<'s, T> {
     subscriber: &'s mut Subscriber<T>,
 }
@@ -427,6 +438,17 @@ impl<T: fmt::Debug> fmt::Debug for RecvGuard<'_, T> {
 }
 
 /// The future of [`Subscriber::recv`].
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// let (mut publisher, mut subs) = zerocast::multicast::channel::<u32>(4, 1);
+/// publisher.try_publish(1).unwrap();
+/// let recv = subs[0].recv(); // a future: nothing happens until it is awaited
+/// assert_eq!(recv.await, Ok(1));
+/// # });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Recv<'s, T> {
     subscriber: &'s mut Subscriber<T>,
@@ -447,6 +469,17 @@ impl<T> fmt::Debug for Recv<'_, T> {
 }
 
 /// The future of [`Subscriber::recv_ref`].
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// let (mut publisher, mut subs) = zerocast::multicast::channel::<[u8; 64]>(4, 1);
+/// publisher.try_publish([7; 64]).unwrap();
+/// let guard = subs[0].recv_ref().await.unwrap();
+/// assert_eq!(guard[63], 7);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvRef<'s, T> {
     subscriber: Option<&'s mut Subscriber<T>>,

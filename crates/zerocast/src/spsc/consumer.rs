@@ -501,6 +501,20 @@ impl<T> fmt::Debug for Consumer<'_, T> {
 }
 
 /// The future of [`Consumer::pop`].
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+///
+/// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(4);
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let mut pop = std::pin::pin!(rx.pop());
+/// assert!(pop.as_mut().poll(&mut cx).is_pending());
+/// tx.try_push(3).unwrap();
+/// assert_eq!(pop.as_mut().poll(&mut cx), Poll::Ready(Ok(3)));
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Pop<'c, 'a, T> {
     consumer: &'c mut Consumer<'a, T>,
@@ -521,6 +535,19 @@ impl<T> fmt::Debug for Pop<'_, '_, T> {
 }
 
 /// Ready items borrowed in place by [`Consumer::read_chunk`].
+///
+/// # Examples
+///
+/// ```
+/// let (mut tx, mut rx) = zerocast::spsc::channel::<u64>(8);
+/// tx.push_slice(&[1, 2, 3, 4]);
+/// let mut chunk = rx.read_chunk(8);
+/// let sum: u64 = (0..chunk.len()).map(|i| *chunk.get(i).unwrap()).sum();
+/// assert_eq!(sum, 10);
+/// chunk.consume(4);
+/// drop(chunk); // all four slots go back to the producer at once
+/// assert_eq!(tx.len(), 0);
+/// ```
 pub struct ReadChunk<'c, 'a, T> {
     consumer: &'c mut Consumer<'a, T>,
     start: Cursor,

@@ -432,6 +432,21 @@ impl<T> fmt::Debug for Producer<'_, T> {
 }
 
 /// The future of [`Producer::push`].
+///
+/// # Examples
+///
+/// ```
+/// use std::future::Future;
+/// use std::task::{Context, Poll, Waker};
+///
+/// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(1);
+/// tx.try_push(1).unwrap();
+/// let mut cx = Context::from_waker(Waker::noop());
+/// let mut push = std::pin::pin!(tx.push(2));
+/// assert!(push.as_mut().poll(&mut cx).is_pending()); // full
+/// assert_eq!(rx.try_pop(), Ok(1));
+/// assert_eq!(push.as_mut().poll(&mut cx), Poll::Ready(Ok(())));
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Push<'p, 'a, T> {
     producer: &'p mut Producer<'a, T>,
@@ -492,6 +507,20 @@ impl<T> fmt::Debug for Push<'_, '_, T> {
 
 /// Slots reserved by [`Producer::write_chunk`], written in place and
 /// published together when the chunk drops.
+///
+/// # Examples
+///
+/// ```
+/// let (mut tx, mut rx) = zerocast::spsc::channel::<u32>(8);
+/// {
+///     let mut chunk = tx.write_chunk(3);
+///     for i in 0..3 {
+///         chunk.push(i).unwrap();
+///     }
+///     assert!(rx.is_empty()); // not published yet
+/// } // published here, with one store
+/// assert_eq!(rx.len(), 3);
+/// ```
 pub struct WriteChunk<'p, 'a, T> {
     producer: &'p mut Producer<'a, T>,
     start: Cursor,

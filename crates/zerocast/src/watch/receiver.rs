@@ -14,6 +14,16 @@ use crate::reader::BufferReader;
 /// A reader of a watch channel, with the version it saw last and its own
 /// waker slot. `Clone` (the clone has seen what this one saw, and reserves a
 /// slot of its own).
+///
+/// # Examples
+///
+/// ```
+/// let (mut tx, mut rx) = zerocast::watch::channel(0);
+/// rx.borrow_and_update();
+/// let twin = rx.clone(); // has seen what `rx` saw
+/// tx.send(1).unwrap();
+/// assert_eq!((rx.has_changed(), twin.has_changed()), (Ok(true), Ok(true)));
+/// ```
 pub struct Receiver<T> {
     shared: Arc<Shared<T>>,
     id: usize,
@@ -253,6 +263,16 @@ impl<T: fmt::Debug> fmt::Debug for Receiver<T> {
 
 /// The current value, read in place; `!Send`. While it lives, the sender's
 /// [`send_modify`](super::Sender::send_modify) waits.
+///
+/// # Examples
+///
+/// ```
+/// let (mut tx, rx) = zerocast::watch::channel(vec![1, 2, 3]);
+/// let current = rx.borrow();
+/// assert_eq!(current.len(), 3); // read in place: no clone of the Vec
+/// tx.send(vec![4]).unwrap(); // a plain send does not wait for the borrow
+/// assert_eq!(*current, [1, 2, 3]);
+/// ```
 pub struct Ref<'a, T> {
     slot: &'a Slot<T>,
     changed: bool,

@@ -10,6 +10,14 @@ use crate::sync::Ordering;
 
 /// The sending half of a watch channel: one writer, by type (not `Clone`,
 /// every write takes `&mut self`).
+///
+/// # Examples
+///
+/// ```
+/// let (mut tx, rx) = zerocast::watch::channel(0u64);
+/// tx.send_modify(|v| *v += 10);
+/// assert_eq!(*rx.borrow(), 10);
+/// ```
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
