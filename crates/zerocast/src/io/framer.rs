@@ -7,6 +7,21 @@ use super::header::{decode_header, HEADER_LEN, MAX_FRAME_LEN};
 use crate::pool::{Buffer, LocalPool, Packet};
 
 /// Why a [`Framer`] could not go on. Each cause is its own variant.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::io::{encode_header, FrameError, Framer};
+///
+/// let local = zerocast::pool::BufferPool::new(64, 2).register();
+/// let mut framer = Framer::new(local, 8);
+/// let header = encode_header(9).unwrap(); // a valid header, over this framer's maximum
+/// framer.try_write_buf()?[..4].copy_from_slice(&header);
+/// framer.commit(4)?;
+/// assert_eq!(framer.next_frame(), Err(FrameError::TooLarge { len: 9, max: 8 }));
+/// assert_eq!(framer.next_frame(), Err(FrameError::TooLarge { len: 9, max: 8 })); // it repeats
+/// # Ok::<(), FrameError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FrameError {
     /// A well-formed header announced a payload above the framer's maximum.

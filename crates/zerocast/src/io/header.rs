@@ -1,9 +1,26 @@
 //! The 4-byte frame header (see the [module docs](super)).
 
 /// Bytes in a frame header.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::io::{encode_header, HEADER_LEN};
+///
+/// assert_eq!(encode_header(100).unwrap().len(), HEADER_LEN);
+/// ```
 pub const HEADER_LEN: usize = 4;
 
 /// The largest payload a header can describe: 16 MiB − 1.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::io::{encode_header, MAX_FRAME_LEN};
+///
+/// assert!(encode_header(MAX_FRAME_LEN).is_some());
+/// assert!(encode_header(MAX_FRAME_LEN + 1).is_none());
+/// ```
 pub const MAX_FRAME_LEN: usize = (1 << 24) - 1;
 
 /// Mixed into the check byte, so a run of zero bytes is not a valid header.

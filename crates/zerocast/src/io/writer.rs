@@ -15,6 +15,22 @@ use crate::spsc::Producer;
 use crate::{Closed, TrySendError};
 
 /// Why a [`Writer`] could not reserve or flush.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::io::{WriteError, WriteFlusher};
+///
+/// let (flusher, queue) = WriteFlusher::new(1, 4);
+/// let local = zerocast::pool::BufferPool::new(16, 1).register();
+/// let mut writer = queue.writer(&local)?;
+/// assert_eq!(queue.writer(&local).unwrap_err(), WriteError::NoWriterSlot); // made for one
+/// assert_eq!(writer.try_reserve(17).unwrap_err(), WriteError::TooLarge { len: 17, max: 16 });
+/// writer.try_reserve(1)?.finish();
+/// drop(flusher);
+/// assert_eq!(writer.try_flush(), Err(WriteError::Closed)); // nowhere to hand it
+/// # Ok::<(), WriteError>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WriteError {
     /// The message (with its header, for a frame) is larger than a buffer.
@@ -121,6 +137,22 @@ pub struct Writer {
 /// A reservation dropped while its thread panics is discarded, not
 /// committed (feature `std`): a message cut short by a panic is never sent,
 /// nor are the bytes left in the buffer from its last use.
+///
+/// # Examples
+///
+/// ```
+/// let (mut flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+/// let mut writer = queue.writer(&zerocast::pool::BufferPool::new(64, 1).register())?;
+/// let mut buf = writer.try_reserve(3)?;
+/// buf.copy_from_slice(b"abc"); // writes in place, in the pooled buffer
+/// drop(buf); // committed
+/// writer.try_reserve(3)?.discard(); // given up: never sent
+/// writer.try_flush()?;
+/// let mut out = Vec::new();
+/// flusher.try_write_to(&mut out)?;
+/// assert_eq!(out, b"abc");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct WriteBuf<'a> {
     writer: &'a mut Writer,
     /// The reservation's first byte (its header's, for a frame).

@@ -50,12 +50,36 @@ pub struct ObjectPool<T, const N: usize, R = NoReset> {
 /// What an [`ObjectPool`] does to a value as it comes back: nothing
 /// ([`NoReset`]), or the closure or function given to [`ObjectPool::reset`] —
 /// called directly, so it inlines (clearing a `Vec` is one store).
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::pool::{NoReset, Reset};
+///
+/// let clear = |v: &mut Vec<u8>| v.clear(); // any `Fn(&mut T)` is a hook
+/// let mut v = vec![1, 2];
+/// Reset::reset(&clear, &mut v);
+/// assert!(v.is_empty());
+/// let mut kept = vec![3];
+/// Reset::reset(&NoReset, &mut kept);
+/// assert_eq!(kept, [3]);
+/// ```
 pub trait Reset<T> {
     /// Prepares `value` to be lent again.
     fn reset(&self, value: &mut T);
 }
 
 /// The reset hook of a pool that has none: values come back as they are.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::pool::{NoReset, ObjectPool};
+///
+/// let pool: ObjectPool<u32, 2, NoReset> = ObjectPool::new(); // the default hook
+/// *pool.acquire().unwrap() = 5;
+/// assert_eq!(*pool.acquire().unwrap(), 5); // came back as it was
+/// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoReset;
 
@@ -338,6 +362,18 @@ impl<T, const N: usize, R> fmt::Debug for ObjectPool<T, N, R> {
 
 /// A value lent out by an [`ObjectPool`]: derefs to it, and gives it back on
 /// drop. It cannot outlive its pool.
+///
+/// # Examples
+///
+/// ```
+/// let pool = zerocast::pool::ObjectPool::<[u8; 64], 2>::with(|_| [0; 64]);
+/// {
+///     let mut buf = pool.acquire().unwrap();
+///     buf[0] = 1; // DerefMut to the value
+///     assert_eq!(pool.in_use(), 1);
+/// } // given back here
+/// assert_eq!(pool.in_use(), 0);
+/// ```
 pub struct Pooled<'a, T, const N: usize, R: Reset<T> = NoReset> {
     pool: &'a ObjectPool<T, N, R>,
     index: usize,

@@ -39,6 +39,18 @@ pub struct Scratch {
 
 /// A scope's view of a [`Scratch`]: bump-allocates byte slices that live as
 /// long as the scope.
+///
+/// # Examples
+///
+/// ```
+/// let mut scratch = zerocast::pool::Scratch::new(32);
+/// let n = scratch.with(|arena: &zerocast::pool::Arena<'_>| {
+///     let header = arena.alloc_copy(b"HDR").unwrap();
+///     let body = arena.alloc_zeroed(8).unwrap();
+///     header.len() + body.len() // both slices live until the scope ends
+/// });
+/// assert_eq!(n, 11);
+/// ```
 pub struct Arena<'s> {
     buf: &'s [UnsafeCell<u8>],
     used: &'s Cell<usize>,
@@ -46,6 +58,16 @@ pub struct Arena<'s> {
 }
 
 /// A request the arena could not serve.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::pool::{Scratch, ScratchError};
+///
+/// let mut scratch = Scratch::new(4);
+/// let err = scratch.with(|arena| arena.alloc(5).unwrap_err());
+/// assert_eq!(err, ScratchError::Exhausted { requested: 5, available: 4 });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ScratchError {
     /// `requested` bytes asked for, only `available` left in this scope.

@@ -82,6 +82,18 @@ unsafe impl<T: Send> Send for SharedObjectPool<T> {}
 
 /// A value lent by a [`SharedObjectPool`]; dereferences to it and returns it
 /// (after the pool's reset hook) when dropped, on any thread.
+///
+/// # Examples
+///
+/// ```
+/// let pool = zerocast::pool::SharedObjectPool::new(1, |_| Vec::<u8>::with_capacity(64));
+/// std::thread::scope(|s| {
+///     let mut buf = pool.try_acquire().unwrap();
+///     buf.push(1);
+///     s.spawn(move || drop(buf)); // returned on another thread
+/// });
+/// assert!(pool.try_acquire().is_some());
+/// ```
 pub struct SharedPooled<'a, T> {
     pool: &'a SharedObjectPool<T>,
     index: u32,
@@ -95,6 +107,18 @@ unsafe impl<T: Send + Sync> Sync for SharedPooled<'_, T> {}
 
 /// Waits for a value of a [`SharedObjectPool`]; see
 /// [`SharedObjectPool::acquire`]. `!Unpin`: its queue node is inside it.
+///
+/// # Examples
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// let pool = zerocast::pool::SharedObjectPool::new(1, |i| i);
+/// let first = pool.try_acquire().unwrap();
+/// let waiting = pool.acquire(); // a future, granted in FIFO order
+/// drop(first);
+/// assert_eq!(*waiting.await, 0);
+/// # });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct SharedAcquire<'a, T> {
     pool: &'a SharedObjectPool<T>,

@@ -15,6 +15,20 @@ use super::queue::ReturnQueue;
 use crate::sync::{AtomicUsize, Ordering};
 
 /// Why [`SlabPool::alloc`] could not place a payload.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::pool::{SlabError, SlabPool};
+///
+/// let pool = SlabPool::new(0, 8, 1).unwrap();
+/// let _held = pool.alloc(b"x").unwrap();
+/// assert_eq!(pool.alloc(b"y").unwrap_err(), SlabError::Exhausted);
+/// assert_eq!(
+///     pool.alloc(&[0; 9]).unwrap_err(),
+///     SlabError::Oversized { len: 9, page_size: 8 }
+/// );
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SlabError {
     /// Every page is in use (drain the return queue, or fall back).
@@ -149,6 +163,14 @@ fn bump(counter: &Cell<u64>) {
 }
 
 /// Counters of a [`SlabPool`].
+///
+/// # Examples
+///
+/// ```
+/// let pool = zerocast::pool::SlabPool::new(0, 64, 2).unwrap();
+/// let stats = pool.stats();
+/// assert_eq!((stats.allocations, stats.returns, stats.exhausted), (0, 0, 0));
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SlabStats {
     /// Payloads placed in a page.
@@ -458,6 +480,17 @@ impl fmt::Debug for SlabPool {
 /// dropped — no atomic operation, no queue. It borrows the pool, so it cannot
 /// outlive it, and cannot leave the thread (`!Send`); [`into_send`](Self::into_send)
 /// turns it into a [`SlabTicket`] that can.
+///
+/// # Examples
+///
+/// ```
+/// let pool = zerocast::pool::SlabPool::new(0, 256, 4).unwrap();
+/// let mut page = pool.alloc_local(5).unwrap();
+/// page.copy_from_slice(b"hello"); // filled in place
+/// assert_eq!(&page[..], b"hello");
+/// drop(page); // straight back to the free list
+/// assert_eq!(pool.available(), 4);
+/// ```
 pub struct LocalTicket<'a> {
     pool: &'a SlabPool,
     page: u32,
@@ -531,6 +564,16 @@ impl fmt::Debug for LocalTicket<'_> {
 
 /// A payload in a [`SlabPool`] page: reads that page, on any thread, and sends
 /// it home when dropped. `Send`, not `Clone`: one holder per page.
+///
+/// # Examples
+///
+/// ```
+/// let pool = zerocast::pool::SlabPool::new(0, 256, 4).unwrap();
+/// let ticket = pool.alloc(b"for another core").unwrap();
+/// let len = std::thread::spawn(move || ticket.len()).join().unwrap(); // dropped there: sent home
+/// assert_eq!(len, 16);
+/// assert_eq!(pool.drain(), 1);
+/// ```
 pub struct SlabTicket {
     shared: Arc<Shared>,
     /// `generation << 32 | page`.
@@ -615,6 +658,16 @@ impl fmt::Debug for SlabTicket {
 
 /// A payload in a slab page, or — when it did not fit — on the heap, so a
 /// caller always knows which it got.
+///
+/// # Examples
+///
+/// ```
+/// use zerocast::pool::{Payload, SlabPool};
+///
+/// let pool = SlabPool::new(0, 8, 1).unwrap();
+/// assert!(matches!(pool.alloc_or_heap(b"small").unwrap(), Payload::Slab(_)));
+/// assert!(matches!(pool.alloc_or_heap(b"larger than a page").unwrap(), Payload::Heap(_)));
+/// ```
 #[derive(Debug)]
 pub enum Payload {
     /// In a page of the pool.

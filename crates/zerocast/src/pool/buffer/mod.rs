@@ -112,6 +112,18 @@ pub struct BufferPoolBuilder {
 }
 
 /// A snapshot of a [`BufferPool`]'s counters.
+///
+/// # Examples
+///
+/// ```
+/// let pool = zerocast::pool::BufferPool::new(256, 4);
+/// let local = pool.register();
+/// let buf = local.try_acquire().unwrap();
+/// let stats = pool.stats();
+/// assert_eq!(stats.buffers, 4);
+/// assert!(stats.out >= 1); // this thread's cache may hold more than the one in use
+/// drop(buf);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BufferPoolStats {
     /// Buffers in the pool.
