@@ -1,5 +1,13 @@
 //! [`EventRing`]: a fixed-capacity FIFO ring that lives inline (on the stack or
 //! inside another struct), for one thread — no heap, no atomics, no `alloc`.
+//!
+//! # Examples
+//!
+//! ```
+//! let mut pending = zerocast::ring::EventRing::<(u32, u64), 16>::new();
+//! pending.push((1, 100)).unwrap();
+//! pending.pop_each(|(id, at)| assert_eq!((id, at), (1, 100)));
+//! ```
 
 use core::fmt;
 use core::mem::MaybeUninit;

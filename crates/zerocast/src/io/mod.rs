@@ -19,6 +19,34 @@
 //! ([`FrameError::CorruptHeader`]) from a well-formed frame that is merely
 //! too large for it ([`FrameError::TooLarge`]). [`encode_header`] writes a
 //! header.
+//!
+//! # Examples
+//!
+//! Frames from a writer, through the flusher into a byte sink, and back
+//! through a framer:
+//!
+//! ```
+//! use zerocast::io::{Framer, WriteFlusher};
+//! use zerocast::pool::BufferPool;
+//!
+//! let pool = BufferPool::new(256, 8);
+//! let (mut flusher, queue) = WriteFlusher::new(1, 8);
+//! let mut writer = queue.writer(&pool.register())?;
+//! for word in ["zero", "copy"] {
+//!     writer.try_reserve_frame(word.len())?.copy_from_slice(word.as_bytes());
+//! }
+//! writer.try_flush()?;
+//! let mut wire = Vec::new();
+//! flusher.try_write_to(&mut wire)?; // one write for both frames
+//!
+//! let mut framer = Framer::new(pool.register(), 252);
+//! framer.try_write_buf()?[..wire.len()].copy_from_slice(&wire);
+//! framer.commit(wire.len())?;
+//! assert_eq!(&framer.next_frame()?.unwrap()[..], b"zero");
+//! assert_eq!(&framer.next_frame()?.unwrap()[..], b"copy");
+//! framer.finish()?; // the stream ended between frames
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod batch;
 mod flusher;

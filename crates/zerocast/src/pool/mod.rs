@@ -10,6 +10,25 @@
 //!
 //! A pooled value can only come back through its guard, so a foreign value can
 //! never be "released" into a pool, and a value can never be handed out twice.
+//!
+//! # Examples
+//!
+//! ```
+//! use zerocast::pool::{BufferPool, ObjectPool};
+//!
+//! // One thread, no heap: the value goes back when its guard drops.
+//! let pool: ObjectPool<[u8; 32], 4> = ObjectPool::with(|_| [0; 32]);
+//! pool.acquire().unwrap()[0] = 1;
+//!
+//! // Byte buffers shared as refcounted packets.
+//! let buffers = BufferPool::new(1024, 4);
+//! let local = buffers.register();
+//! let mut buf = local.try_acquire().unwrap();
+//! buf[..5].copy_from_slice(b"hello");
+//! let packet = buf.freeze(5);
+//! let copy = packet.clone(); // shares the buffer
+//! assert_eq!(&copy[..], b"hello");
+//! ```
 
 #[cfg(feature = "alloc")]
 mod block;

@@ -27,6 +27,21 @@
 //! registrant of their slot, then re-register with a single read-modify-write
 //! (the set's mask bit, or the cell's waiter mark). Spurious wake-ups are
 //! possible and harmless; the latest waker wins.
+//!
+//! # Examples
+//!
+//! ```
+//! use zerocast::wait::{WaitCell, WakerSet};
+//!
+//! let cell = WaitCell::new(); // one waiter
+//! cell.register(std::task::Waker::noop());
+//! cell.wake();
+//!
+//! let set = WakerSet::new(2); // a slot per subscriber, reserved now
+//! set.register(1, std::task::Waker::noop());
+//! set.wake_all();
+//! assert!(!cell.is_waiting() && !set.is_waiting(1));
+//! ```
 
 mod cell;
 pub(crate) mod fence;
