@@ -302,7 +302,7 @@ impl SlabPool {
     ///
     /// let pool = SlabPool::new(0, 8, 1)?;
     /// let ticket = pool.alloc(b"payload")?;
-    /// let reader = std::thread::spawn(move || ticket.as_slice().to_vec()); // read on another core
+    /// let reader = std::thread::spawn(move || ticket.as_slice().to_vec()); // read on another thread
     /// assert_eq!(reader.join().unwrap(), b"payload");
     /// assert_eq!(
     ///     pool.alloc(b"nine byte").unwrap_err(),
