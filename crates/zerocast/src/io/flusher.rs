@@ -7,10 +7,11 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::task::{Context, Poll};
 
+use super::shared::SharedWriter;
 use super::writer::Writer;
 use super::WriteError;
 use crate::lock::SpinLock;
-use crate::pool::{LocalPool, SendPacket};
+use crate::pool::{BufferPool, LocalPool, SendPacket};
 use crate::spsc::{self, Consumer, Producer};
 use crate::sync::{AtomicUsize, Ordering};
 use crate::wait::WaitCell;
@@ -470,7 +471,11 @@ impl FlushQueue {
     /// # Errors
     ///
     /// [`WriteError::NoWriterSlot`] when as many writers as the flusher was
-    /// made for are alive (a dropped writer frees its slot).
+    /// made for are alive (a dropped writer frees its slot);
+    /// [`WriteError::Backlog`] when a slot is free but its ring holds what
+    /// earlier writers handed over, up to its last free slot, which the new
+    /// writer would need for the segment its drop hands over (the flusher
+    /// is behind; try again).
     ///
     /// # Examples
     ///
@@ -486,13 +491,64 @@ impl FlushQueue {
     /// # Ok::<(), WriteError>(())
     /// ```
     pub fn writer(&self, local: &LocalPool) -> Result<Writer, WriteError> {
+        let (slot, ring) = self.take_slot()?;
+        Ok(Writer::new(local.clone(), self.queue.clone(), slot, ring))
+    }
+
+    /// A [`SharedWriter`] for this flusher, on one writer slot, drawing
+    /// buffers from `pool`: one writer that many threads and tasks share,
+    /// packing their messages into the same buffers.
+    ///
+    /// # Errors
+    ///
+    /// As [`writer`](Self::writer).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use zerocast::io::{WriteError, WriteFlusher};
+    ///
+    /// let pool = zerocast::pool::BufferPool::new(64, 2);
+    /// let (_flusher, queue) = WriteFlusher::new(1, 4);
+    /// let shared = queue.shared_writer(&pool)?;
+    /// let twin = shared.clone(); // the same writer, on the same slot
+    /// assert_eq!(queue.shared_writer(&pool).unwrap_err(), WriteError::NoWriterSlot);
+    /// drop((shared, twin));
+    /// assert!(queue.shared_writer(&pool).is_ok());
+    /// # Ok::<(), WriteError>(())
+    /// ```
+    pub fn shared_writer(&self, pool: &BufferPool) -> Result<SharedWriter, WriteError> {
+        let (slot, ring) = self.take_slot()?;
+        Ok(SharedWriter::new(self.queue.clone(), slot, ring, pool))
+    }
+
+    /// Takes a free writer slot with its ring, counting one more handle.
+    /// Only a ring with two free slots is taken: a writer hands a segment
+    /// over only while two are free, so the last one is always there for
+    /// the segment its drop hands over. (A ring whose last slot the
+    /// previous writer's drop used would otherwise lose the next writer's
+    /// last segment.)
+    fn take_slot(&self) -> Result<(usize, Producer<'static, SendPacket>), WriteError> {
+        let mut behind = false;
         for (slot, cell) in self.queue.slots.iter().enumerate() {
-            if let Some(ring) = cell.with(Option::take) {
+            let ring = cell.with(|slot| match slot.as_mut().map(|ring| ring.has_free(2)) {
+                Some(true) => slot.take(),
+                Some(false) => {
+                    behind = true;
+                    None
+                }
+                None => None,
+            });
+            if let Some(ring) = ring {
                 self.queue.add_handle();
-                return Ok(Writer::new(local.clone(), self.queue.clone(), slot, ring));
+                return Ok((slot, ring));
             }
         }
-        Err(WriteError::NoWriterSlot)
+        Err(if behind {
+            WriteError::Backlog
+        } else {
+            WriteError::NoWriterSlot
+        })
     }
 }
 

@@ -52,14 +52,18 @@ mod batch;
 mod flusher;
 mod framer;
 mod header;
+mod shared;
 mod writer;
 
 pub use batch::WriteBatch;
 pub use flusher::{FlushQueue, WriteFlusher};
 pub use framer::{FrameError, Framer};
 pub use header::{encode_header, HEADER_LEN, MAX_FRAME_LEN};
+pub use shared::{SharedWriteBuf, SharedWriter};
 pub use writer::{WriteBuf, WriteError, Writer};
 
+#[cfg(all(test, feature = "std", not(zerocast_loom)))]
+mod shared_tests;
 #[cfg(all(test, feature = "std", not(zerocast_loom)))]
 mod tests;
 

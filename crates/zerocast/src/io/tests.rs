@@ -507,6 +507,34 @@ fn a_full_ring_is_backlog_and_loses_nothing() {
     assert_eq!(out, b"aaaaaaaabbbbbbbb");
 }
 
+/// A writer takes a slot only while its ring has room for two segments:
+/// the one slot its drop needs stays free even when the writer before it
+/// used its own last slot. (Before this check, the third of these writers
+/// lost its message: its drop found the ring full.)
+#[test]
+fn a_writer_never_takes_a_ring_without_room_for_its_last_segment() {
+    let pool = BufferPool::new(64, 8);
+    let local = pool.register();
+    let (mut flusher, queue) = WriteFlusher::new(1, 1);
+    let mut out = Vec::new();
+    for byte in [b"a", b"b", b"c"] {
+        let mut writer = match queue.writer(&local) {
+            Ok(writer) => writer,
+            Err(e) => {
+                // The last writer's segment fills the ring but for one slot.
+                assert_eq!(e, WriteError::Backlog);
+                flusher.drain(|bytes| out.extend_from_slice(bytes));
+                queue.writer(&local).unwrap()
+            }
+        };
+        writer.try_reserve(1).unwrap().copy_from_slice(byte);
+    }
+    let shared = queue.shared_writer(&pool);
+    assert_eq!(shared.unwrap_err(), WriteError::Backlog);
+    flusher.drain(|bytes| out.extend_from_slice(bytes));
+    assert_eq!(out, b"abc");
+}
+
 #[test]
 fn reservations_too_large_for_a_buffer_are_errors() {
     let (_flusher, queue) = WriteFlusher::new(1, 2);

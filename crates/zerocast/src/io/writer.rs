@@ -49,6 +49,11 @@ pub enum WriteError {
     Closed,
     /// As many writers as the flusher was made for are alive.
     NoWriterSlot,
+    /// A thread panicked while holding a
+    /// [`SharedWriter`](super::SharedWriter) reservation that other
+    /// writers had reserved past: the segment holding it was dropped, not
+    /// sent, and the writer takes nothing more.
+    Poisoned,
 }
 
 impl fmt::Display for WriteError {
@@ -61,6 +66,9 @@ impl fmt::Display for WriteError {
             WriteError::Backlog => f.write_str("the flusher is behind: its ring is full"),
             WriteError::Closed => f.write_str("the flusher is gone"),
             WriteError::NoWriterSlot => f.write_str("every writer slot is taken"),
+            WriteError::Poisoned => {
+                f.write_str("a writer panicked mid-message: the shared segment was dropped")
+            }
         }
     }
 }
@@ -773,7 +781,7 @@ pub(super) unsafe fn copy_small(src: *const u8, dst: *mut u8, len: usize) {
 /// of its bytes left from the buffer's last use — perhaps another stream's
 /// message — so it is discarded, never sent.
 #[inline]
-fn unwinding() -> bool {
+pub(super) fn unwinding() -> bool {
     #[cfg(feature = "std")]
     return std::thread::panicking();
     #[cfg(not(feature = "std"))]

@@ -1,7 +1,10 @@
 //! Two tiny locks for the buffers whose slots are overwritten in place
-//! (watch, mailbox), the shared object pool and the buffer pool's free list. Each
-//! guards a few instructions — a move, a clone of one value, a short copy of
-//! indices — never a wake-up, and never allocates.
+//! (watch, mailbox), the shared object pool, the buffer pool's free list and
+//! the shared writer's segment. Each guards a few instructions — a move, a
+//! clone of one value, a short copy of indices — and never allocates; none
+//! wakes a task but the shared writer's, which hands a segment to the
+//! flusher's ring (a wake of the flusher's task) and leaves its own waker
+//! there.
 
 mod rw;
 mod spin;

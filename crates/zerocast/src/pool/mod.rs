@@ -44,7 +44,7 @@ mod shared;
 #[cfg(feature = "alloc")]
 mod slab;
 #[cfg(feature = "alloc")]
-mod waiters;
+pub(crate) mod waiters;
 
 #[cfg(feature = "alloc")]
 pub use buffer::{

@@ -1,7 +1,8 @@
 //! [`WaitList`]: an intrusive FIFO queue of waiting futures for the pools that
-//! hand items (buffer or value indices) straight to their longest waiter.
-//! Each [`Node`] lives inside its pinned future, so waiting allocates nothing;
-//! every access happens with the owning pool's lock held.
+//! hand items (buffer or value indices) straight to their longest waiter,
+//! and for [`SharedWriter`](crate::io::SharedWriter)'s tasks waiting for the
+//! flusher. Each [`Node`] lives inside its pinned future, so waiting
+//! allocates nothing; every access happens with the owner's lock held.
 
 use core::ptr;
 use core::task::Waker;
@@ -9,22 +10,22 @@ use core::task::Waker;
 use crate::sync::{AtomicUsize, Ordering};
 
 /// A waiting future's queue node. It lives inside the pinned future; every
-/// field is read and written only with the pool's lock held.
+/// field is read and written only with the owner's lock held.
 #[derive(Debug)]
-pub(super) struct Node {
+pub(crate) struct Node {
     prev: *mut Node,
     next: *mut Node,
     /// The waker to wake when an item is granted.
-    pub(super) waker: Option<Waker>,
+    pub(crate) waker: Option<Waker>,
     /// An item handed to this waiter; it is the future's to take (or to pass
     /// on, if it is dropped first).
-    pub(super) granted: Option<u32>,
+    pub(crate) granted: Option<u32>,
     /// Linked into the queue.
-    pub(super) queued: bool,
+    pub(crate) queued: bool,
 }
 
 impl Node {
-    pub(super) const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Self {
             prev: ptr::null_mut(),
             next: ptr::null_mut(),
@@ -39,7 +40,7 @@ impl Node {
 /// its length for readers outside the lock (a pool that releases without
 /// the lock pairs it with `SeqCst` fences; see `SharedObjectPool`).
 #[derive(Debug)]
-pub(super) struct WaitList {
+pub(crate) struct WaitList {
     first: *mut Node,
     last: *mut Node,
     len: usize,
@@ -51,7 +52,7 @@ pub(super) struct WaitList {
 unsafe impl Send for WaitList {}
 
 impl WaitList {
-    pub(super) const fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         Self {
             first: ptr::null_mut(),
             last: ptr::null_mut(),
@@ -59,13 +60,13 @@ impl WaitList {
         }
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.first.is_null()
     }
 
     /// Hands `item` to the longest waiter and unlinks it, returning its waker
     /// (to wake once the lock is released); `None` if no one waits.
-    pub(super) fn grant(&mut self, item: u32, waiting: &AtomicUsize) -> Option<Option<Waker>> {
+    pub(crate) fn grant(&mut self, item: u32, waiting: &AtomicUsize) -> Option<Option<Waker>> {
         let node = self.first;
         if node.is_null() {
             return None;
@@ -85,7 +86,7 @@ impl WaitList {
     ///
     /// `node` is valid, not queued, and stays at its address until it is
     /// unlinked (by [`unlink`](Self::unlink) or [`grant`](Self::grant)).
-    pub(super) unsafe fn enqueue(&mut self, node: *mut Node, waiting: &AtomicUsize) {
+    pub(crate) unsafe fn enqueue(&mut self, node: *mut Node, waiting: &AtomicUsize) {
         // SAFETY: valid by the caller; `last`, if any, is a linked node.
         unsafe {
             (*node).prev = self.last;
@@ -106,7 +107,7 @@ impl WaitList {
     /// # Safety
     ///
     /// `node` is valid and queued in this list.
-    pub(super) unsafe fn unlink(&mut self, node: *mut Node, waiting: &AtomicUsize) {
+    pub(crate) unsafe fn unlink(&mut self, node: *mut Node, waiting: &AtomicUsize) {
         // SAFETY: `node` and its neighbours are linked nodes, valid by the
         // caller and the enqueue contract.
         unsafe {

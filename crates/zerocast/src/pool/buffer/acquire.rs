@@ -9,7 +9,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
 use super::super::waiters::Node;
-use super::{Buffer, LocalPool};
+use super::{Buffer, BufferPool, LocalPool, SendPacket, Shared};
 use crate::sync::Ordering;
 
 /// Waits for a free buffer of a [`LocalPool`]; see [`LocalPool::acquire`].
@@ -29,6 +29,27 @@ use crate::sync::Ordering;
 #[must_use = "futures do nothing unless polled"]
 pub struct Acquire<'a> {
     local: &'a LocalPool,
+    waiter: Waiter,
+}
+
+/// Waits for a free buffer of a [`BufferPool`] held by one owner unit (a
+/// [`SendPacket`] of no bytes), for a holder on no thread in particular:
+/// the shared-buffer writer's. See [`BufferPool::hold`].
+#[must_use = "futures do nothing unless polled"]
+pub(crate) struct Hold<'a> {
+    pool: &'a BufferPool,
+    waiter: Waiter,
+}
+
+// SAFETY: the node (raw list pointers, a `Send` waker, an index) is reached
+// only with the pool's lock held, from whichever thread polls or drops the
+// future, and the pool is `Sync`; what it yields, a `SendPacket`, is `Send`.
+// So the future may move between threads (a work-stealing runtime).
+unsafe impl Send for Hold<'_> {}
+
+/// A place in the pool's FIFO queue of waiting futures: the part of
+/// [`Acquire`] and [`Hold`] that does not depend on who holds the buffer.
+struct Waiter {
     /// Reached only with the pool's lock held, once `registered`.
     node: UnsafeCell<Node>,
     /// The node has been queued (and may still be, or hold a grant).
@@ -48,27 +69,39 @@ impl<'a> Acquire<'a> {
     pub(super) fn new(local: &'a LocalPool) -> Self {
         Self {
             local,
+            waiter: Waiter::new(),
+        }
+    }
+}
+
+impl<'a> Hold<'a> {
+    pub(super) fn new(pool: &'a BufferPool) -> Self {
+        Self {
+            pool,
+            waiter: Waiter::new(),
+        }
+    }
+}
+
+impl Waiter {
+    const fn new() -> Self {
+        Self {
             node: UnsafeCell::new(Node::new()),
             registered: false,
             _pinned: PhantomPinned,
         }
     }
-}
 
-impl Future for Acquire<'_> {
-    type Output = Buffer;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Buffer> {
-        // SAFETY: nothing is moved out of the future; the node keeps its
-        // address until `drop` unlinks it.
-        let this = unsafe { self.get_unchecked_mut() };
-        if !this.registered {
-            if let Some(buffer) = this.local.try_acquire() {
-                return Poll::Ready(buffer);
-            }
-        }
-        let shared = &this.local.local.shared;
-        let node = this.node.get();
+    /// Polls for the index of a buffer off `shared`'s list: one granted to
+    /// this waiter, or one free now if no one waits before it; else queues
+    /// (or stays queued) with `cx`'s waker.
+    ///
+    /// # Safety
+    ///
+    /// `self` stays at its address until [`leave`](Self::leave) has run
+    /// (its owner is pinned and calls `leave` when dropped).
+    unsafe fn poll_index(&mut self, shared: &Shared, cx: &mut Context<'_>) -> Poll<u32> {
+        let node = self.node.get();
         let waker = cx.waker().clone();
         let step = shared.free.with(|free| {
             // SAFETY: the lock is held, and the node is this future's.
@@ -84,32 +117,32 @@ impl Future for Acquire<'_> {
                 return Step::Got(one[0], Some(waker));
             }
             n.waker = Some(waker);
-            // SAFETY: the future is pinned and unlinks the node in `drop`.
+            // SAFETY: the node stays put until `leave` unlinks it (the
+            // caller's contract).
             unsafe { free.waiters.enqueue(node, &shared.waiting) };
             Step::Wait(None)
         });
         match step {
             Step::Got(index, _unused) => {
-                this.registered = false;
-                Poll::Ready(this.local.adopt_taken(index))
+                self.registered = false;
+                Poll::Ready(index)
             }
             Step::Wait(_replaced) => {
-                if !this.registered {
-                    this.registered = true;
+                if !self.registered {
+                    self.registered = true;
                     shared.waits.fetch_add(1, Ordering::Relaxed);
                 }
                 Poll::Pending
             }
         }
     }
-}
 
-impl Drop for Acquire<'_> {
-    fn drop(&mut self) {
+    /// Leaves `shared`'s queue: a buffer granted and never seen goes on to
+    /// the next waiter, or to the pool.
+    fn leave(&mut self, shared: &Shared) {
         if !self.registered {
             return;
         }
-        let shared = &self.local.local.shared;
         let node = self.node.get();
         let (granted, waker) = shared.free.with(|free| {
             // SAFETY: the lock is held, and the node is this future's.
@@ -122,16 +155,58 @@ impl Drop for Acquire<'_> {
         });
         drop(waker);
         if let Some(index) = granted {
-            // Granted but never seen: on to the next waiter, or the pool.
             shared.release(index);
         }
+    }
+}
+
+impl Future for Acquire<'_> {
+    type Output = Buffer;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Buffer> {
+        // SAFETY: nothing is moved out of the future; the waiter keeps its
+        // address until `drop` makes it leave the queue.
+        let this = unsafe { self.get_unchecked_mut() };
+        if !this.waiter.registered {
+            if let Some(buffer) = this.local.try_acquire() {
+                return Poll::Ready(buffer);
+            }
+        }
+        let local = this.local;
+        // SAFETY: pinned (above), and `drop` calls `leave`.
+        unsafe { this.waiter.poll_index(&local.local.shared, cx) }
+            .map(|index| local.adopt_taken(index))
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        self.waiter.leave(&self.local.local.shared);
+    }
+}
+
+impl Future for Hold<'_> {
+    type Output = SendPacket;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SendPacket> {
+        // SAFETY: as for `Acquire`.
+        let this = unsafe { self.get_unchecked_mut() };
+        let pool = this.pool;
+        // SAFETY: pinned (above), and `drop` calls `leave`.
+        unsafe { this.waiter.poll_index(&pool.shared, cx) }.map(|index| pool.unit(index))
+    }
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        self.waiter.leave(&self.pool.shared);
     }
 }
 
 impl fmt::Debug for Acquire<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acquire")
-            .field("registered", &self.registered)
+            .field("registered", &self.waiter.registered)
             .finish_non_exhaustive()
     }
 }

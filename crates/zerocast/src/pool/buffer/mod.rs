@@ -65,6 +65,7 @@ use crate::lock::SpinLock;
 use crate::sync::{AtomicUsize, Ordering};
 
 pub use acquire::Acquire;
+pub(crate) use acquire::Hold;
 pub use local::{Buffer, LocalPool};
 pub use packet::{Packet, SendPacket};
 
@@ -256,6 +257,36 @@ impl BufferPool {
     }
 }
 
+/// Buffers held by one owner unit rather than by a thread: for the
+/// shared-buffer writer ([`SharedWriter`](crate::io::SharedWriter)), which
+/// any thread may fill.
+impl BufferPool {
+    /// A free buffer off the shared list (none from any thread's cache),
+    /// held by one owner unit: a [`SendPacket`] of no bytes. When that unit
+    /// and every packet of the buffer are gone, it goes back to the list.
+    pub(crate) fn try_hold(&self) -> Option<SendPacket> {
+        let mut one = [0];
+        let got = self.shared.free.with(|free| free.take_batch(&mut one));
+        (got == 1).then(|| self.unit(one[0]))
+    }
+
+    /// As [`try_hold`](Self::try_hold), waiting (without allocating) in the
+    /// pool's FIFO queue.
+    pub(crate) fn hold(&self) -> Hold<'_> {
+        Hold::new(self)
+    }
+
+    /// Free buffer `index`, just taken off the shared list, as one unit.
+    fn unit(&self, index: u32) -> SendPacket {
+        self.shared.mark_taken(index, NO_TAKER);
+        SendPacket::unit(self.shared.clone(), index)
+    }
+}
+
+/// The taker of a buffer held by a unit rather than taken by a thread's
+/// handle: no handle's id (ids count up from zero).
+const NO_TAKER: usize = usize::MAX;
+
 impl fmt::Debug for BufferPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BufferPool")
@@ -320,7 +351,7 @@ impl BufferPoolBuilder {
                 cache: cache.min(count / 4).max(1),
                 bytes: Block::zeroed(total),
                 owners: (0..count).map(|_| AtomicUsize::new(1)).collect(),
-                takers: (0..count).map(|_| AtomicUsize::new(usize::MAX)).collect(),
+                takers: (0..count).map(|_| AtomicUsize::new(NO_TAKER)).collect(),
                 next_id: AtomicUsize::new(0),
                 free: SpinLock::new(Free::new(count)),
                 waiting: AtomicUsize::new(0),

@@ -358,6 +358,59 @@ impl SendPacket {
     }
 }
 
+/// The crate's shared-buffer writer ([`SharedWriter`](crate::io::SharedWriter))
+/// holds the buffer it fills as a [`SendPacket`] of no bytes (one owner
+/// unit, so the buffer stays out of the pool; see [`BufferPool::hold`]),
+/// writes the bytes after the ones handed out through
+/// [`buffer_data`](Self::buffer_data), and makes packets of them once
+/// they are written.
+impl SendPacket {
+    /// Free buffer `index`, just taken off the shared list (its owner
+    /// count is one), held by that unit.
+    pub(super) fn unit(shared: Arc<Shared>, index: u32) -> SendPacket {
+        SendPacket {
+            shared,
+            index,
+            offset: 0,
+            len: 0,
+        }
+    }
+
+    /// The first byte of this packet's buffer, with the provenance of the
+    /// pool's memory (whose bytes are `UnsafeCell`s): for a holder that
+    /// writes bytes no packet covers.
+    pub(crate) fn buffer_data(&self) -> NonNull<u8> {
+        let start = self.index as usize * self.shared.buffer_size;
+        // SAFETY: `start` is the offset of buffer `index` within the pool's
+        // memory, which `base` covers.
+        unsafe { self.shared.base().add(start) }
+    }
+
+    /// The size of this packet's buffer.
+    pub(crate) fn buffer_size(&self) -> usize {
+        self.shared.buffer_size
+    }
+
+    /// Bytes `offset..offset + len` of this packet's buffer, with an owner
+    /// unit of their own.
+    ///
+    /// # Safety
+    ///
+    /// Those bytes are within the buffer, written, and not written again
+    /// while any packet of them lives.
+    pub(crate) unsafe fn share(&self, offset: usize, len: usize) -> SendPacket {
+        debug_assert!(offset + len <= self.shared.buffer_size);
+        // Relaxed: this packet holds a unit, as with `Arc::clone`.
+        self.shared.owners[self.index as usize].fetch_add(1, Ordering::Relaxed);
+        SendPacket {
+            shared: self.shared.clone(),
+            index: self.index,
+            offset: offset as u32,
+            len: len as u32,
+        }
+    }
+}
+
 impl Deref for SendPacket {
     type Target = [u8];
 
