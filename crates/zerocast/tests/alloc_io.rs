@@ -4,7 +4,10 @@
 //! split, drop, send and receive (on one thread and across threads),
 //! `io::Writer` reserve, commit and flush, `io::WriteFlusher` vectored writes
 //! (on one thread, and across two: a writer waiting for room to hand over, a
-//! flusher parked and woken by the hand-over), and `io::Framer` framing —
+//! flusher parked and woken by the hand-over), `io::SharedWriter` reserve,
+//! commit and flush (a task `Pending` on a sealed segment, on the flusher's
+//! ring and on the pool, woken and served; and two threads sharing one
+//! writer with a flusher on a third), and `io::Framer` framing —
 //! each after a warm-up, under `zerocast-alloc`'s counter.
 #![cfg(not(zerocast_loom))]
 
@@ -305,6 +308,137 @@ fn a_writer_and_a_flusher_on_two_threads_wait_for_each_other_without_allocating(
     assert_eq!(stats, AllocStats::ZERO);
     assert_eq!(there.join().unwrap(), AllocStats::ZERO);
     assert!(backlogged > 0, "the writer did wait for the flusher");
+}
+
+#[test]
+fn shared_writer_reserve_commit_flush_and_waits_allocate_nothing() {
+    let pool = BufferPool::new(512, 4);
+    let (mut flusher, queue) = WriteFlusher::new(1, 2);
+    let writer = queue.shared_writer(&pool).unwrap();
+    let twin = writer.clone();
+    let mut sink = CountingSink::default();
+    let waker = WAKES.waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut run = |n: u64| {
+        for i in 0..n {
+            let len = 8 + (i % 100) as usize;
+            // Two handles' reservations interleaved in one buffer.
+            let mut first = loop {
+                match writer.try_reserve_frame(len) {
+                    Ok(frame) => break frame,
+                    Err(WriteError::Backlog | WriteError::Exhausted) => {
+                        flusher.try_write_to(&mut sink).unwrap();
+                    }
+                    Err(e) => panic!("{e}"),
+                }
+            };
+            first[0] = i as u8;
+            if i % 16 == 0 {
+                // Sealed with `first` outstanding: a task waits on the
+                // segment (`Pending`), is woken by the commit, and writes.
+                assert!(matches!(twin.try_flush(), Err(WriteError::Backlog)));
+                let before = WAKES.get();
+                let mut next = pin!(twin.reserve(len));
+                assert!(next.as_mut().poll(&mut cx).is_pending());
+                assert_eq!(&first.commit()[..1], &[i as u8]);
+                assert_eq!(WAKES.get(), before + 1, "the last commit wakes it");
+                let mut buf = loop {
+                    match next.as_mut().poll(&mut cx) {
+                        Poll::Ready(buf) => break buf.unwrap(),
+                        // The flusher's ring (or the pool) holds it up: the
+                        // flusher's release wakes it.
+                        Poll::Pending => {
+                            let before = WAKES.get();
+                            flusher.try_write_to(&mut sink).unwrap();
+                            assert!(WAKES.get() > before, "the flusher wakes it");
+                        }
+                    }
+                };
+                buf.fill(i as u8);
+            } else {
+                drop(first); // commits
+                let mut second = loop {
+                    match twin.try_reserve(len) {
+                        Ok(buf) => break buf,
+                        Err(WriteError::Backlog | WriteError::Exhausted) => {
+                            flusher.try_write_to(&mut sink).unwrap();
+                        }
+                        Err(e) => panic!("{e}"),
+                    }
+                };
+                second.fill(1);
+            }
+            if i % 8 == 0 {
+                while writer.try_flush() == Err(WriteError::Backlog) {
+                    flusher.try_write_to(&mut sink).unwrap();
+                }
+            }
+        }
+        while writer.try_flush() == Err(WriteError::Backlog) {
+            flusher.try_write_to(&mut sink).unwrap();
+        }
+        flusher.try_write_to(&mut sink).unwrap();
+    };
+    run(1_000);
+    let ((), stats) = count_allocs(|| run(N));
+    assert_eq!(stats, AllocStats::ZERO);
+    assert!(sink.bytes > 0 && sink.writes > 0);
+}
+
+#[test]
+fn two_threads_share_a_writer_and_a_flusher_on_a_third_without_allocating() {
+    const FRAME: usize = 24;
+    const THREADS: usize = 2;
+    let pool = BufferPool::new(256, 8);
+    let (mut flusher, queue) = WriteFlusher::new(1, 2);
+    let writer = queue.shared_writer(&pool).unwrap();
+    drop(queue);
+    writer.flush_at(128);
+    // Each thread counts its own allocations after its warm-up; all three
+    // wait for each other before they stop counting.
+    let counted = Arc::new(Barrier::new(THREADS + 1));
+    let writers: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let (writer, counted) = (writer.clone(), counted.clone());
+            std::thread::spawn(move || {
+                let write = |from: u64, to: u64| {
+                    futures_executor::block_on(async {
+                        for i in from..to {
+                            let mut frame = writer.reserve_frame(FRAME).await.unwrap();
+                            frame[0] = t as u8;
+                            frame[1] = i as u8;
+                        }
+                        writer.flush().await.unwrap();
+                    })
+                };
+                write(0, 1_000);
+                let ((), stats) = count_allocs(|| write(1_000, 1_000 + N));
+                counted.wait();
+                stats
+            })
+        })
+        .collect();
+    drop(writer);
+    let mut sink = CountingSink::default();
+    let frames = |sink: &CountingSink| (sink.bytes / (HEADER_LEN + FRAME)) as u64;
+    while frames(&sink) < THREADS as u64 * 1_000 {
+        flusher.write_to_blocking(&mut sink).unwrap();
+    }
+    let ((), stats) = count_allocs(|| {
+        while frames(&sink) < THREADS as u64 * (1_000 + N) {
+            flusher.write_to_blocking(&mut sink).unwrap();
+        }
+    });
+    counted.wait();
+    assert_eq!(stats, AllocStats::ZERO);
+    for w in writers {
+        assert_eq!(w.join().unwrap(), AllocStats::ZERO);
+    }
+    assert_eq!(
+        flusher.write_to_blocking(&mut sink).unwrap(),
+        0,
+        "closed, all written"
+    );
 }
 
 #[test]

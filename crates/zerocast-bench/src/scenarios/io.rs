@@ -11,7 +11,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use zerocast::io::{
-    encode_header, Framer, WriteBatch, WriteBuf, WriteError, WriteFlusher, Writer, HEADER_LEN,
+    encode_header, Framer, SharedWriter, WriteBatch, WriteBuf, WriteError, WriteFlusher, Writer,
+    HEADER_LEN,
 };
 use zerocast::pool::BufferPool;
 
@@ -68,6 +69,12 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 // registers for each call's run of messages.
                 Contender::new("zerocast-batch", move |cfg: &RunConfig| {
                     run_zerocast_writer(cfg, payload, Put::Batch)
+                }),
+                // One `SharedWriter` (which threads may share), driven from
+                // the one writer thread: what its locked reservation and
+                // commit cost against a writer of the thread's own.
+                Contender::new("zerocast-shared", move |cfg: &RunConfig| {
+                    run_zerocast_shared_writer(cfg, payload)
                 }),
                 Contender::new("bab", move |cfg: &RunConfig| run_bab_writer(cfg, payload)),
                 Contender::new("std", move |cfg: &RunConfig| run_vec_writer(cfg, payload)),
@@ -220,6 +227,17 @@ impl<C: Fn(&mut WriteBuf<'_>, &[u8])> Messages for Reserving<'_, C> {
     }
 }
 
+impl Messages for &SharedWriter {
+    #[inline(always)]
+    fn try_write(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
+        self.try_reserve(bytes.len())?.copy_from_slice(bytes);
+        Ok(())
+    }
+    fn try_flush(&mut self) -> Result<(), WriteError> {
+        SharedWriter::try_flush(self)
+    }
+}
+
 impl Messages for WriteBatch<'_> {
     #[inline(always)]
     fn try_write(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
@@ -253,7 +271,7 @@ fn write_messages(out: &mut impl Messages, bytes: &[u8], from: u64, to: u64) {
 /// zerocast's writer; `put` says how each message goes in.
 fn run_zerocast_writer(cfg: &RunConfig, payload: usize, put: Put) -> Sample {
     let pool = BufferPool::builder(BUFFER, BUFFERS).cache(16).build();
-    let (mut flusher, queue) = WriteFlusher::new(1, 64);
+    let (flusher, queue) = WriteFlusher::new(1, 64);
     let bytes = vec![0x5au8; payload];
     let make_writer = move || {
         let mut writer = queue.writer(&pool.register()).expect("a writer slot");
@@ -277,11 +295,29 @@ fn run_zerocast_writer(cfg: &RunConfig, payload: usize, put: Put) -> Sample {
             Put::Batch => write_messages(&mut writer.batch(), &bytes, from, to),
         }
     };
-    writer_flusher(cfg, payload, make_writer, move |sink| {
+    writer_flusher(cfg, payload, make_writer, flush_zerocast(flusher))
+}
+
+/// zerocast's shared writer, from one thread.
+fn run_zerocast_shared_writer(cfg: &RunConfig, payload: usize) -> Sample {
+    let pool = BufferPool::builder(BUFFER, BUFFERS).cache(16).build();
+    let (flusher, queue) = WriteFlusher::new(1, 64);
+    let bytes = vec![0x5au8; payload];
+    let make_writer = move || {
+        let writer = queue.shared_writer(&pool).expect("a writer slot");
+        move |from: u64, to: u64| write_messages(&mut &writer, &bytes, from, to)
+    };
+    writer_flusher(cfg, payload, make_writer, flush_zerocast(flusher))
+}
+
+/// The zerocast rows' flusher step: write what was handed over, or wait a
+/// little if nothing was.
+fn flush_zerocast(mut flusher: WriteFlusher) -> impl FnMut(&mut CopySink) + Send + 'static {
+    move |sink| {
         if flusher.try_write_to(sink).expect("a sink that never fails") == 0 {
             wait_a_little();
         }
-    })
+    }
 }
 
 fn run_bab_writer(cfg: &RunConfig, payload: usize) -> Sample {

@@ -46,7 +46,8 @@ use crate::lock::SpinLock;
 use crate::pool::waiters::{Node, WaitList};
 use crate::pool::{BufferPool, SendPacket};
 use crate::spsc::Producer;
-use crate::sync::{fence, AtomicBool, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
+use crate::wait::WaitCell;
 
 /// Packs the messages of many writers, on any threads, contiguously into
 /// one pooled buffer at a time, and hands each filled segment to the
@@ -113,10 +114,6 @@ struct Inner {
     /// This writer's own waker, left with the flusher's ring: it wakes
     /// every task in `State::waiters`. Holds the writer weakly.
     proxy: Waker,
-    /// `proxy` was woken while the lock was held (perhaps inside a locked
-    /// section, by the ring it was being left with): the holder wakes the
-    /// waiting tasks once it lets go (see [`Inner::with`]).
-    kicked: AtomicBool,
     state: SpinLock<State>,
 }
 
@@ -154,19 +151,11 @@ impl Wake for Proxy {
         self.wake_by_ref();
     }
 
+    /// Takes the writer's lock: it is left with the ring only outside
+    /// the lock (see `Wait::poll`), so it never runs inside a locked
+    /// section (the ring's consumer, the flusher, never holds that lock).
     fn wake_by_ref(self: &Arc<Self>) {
-        let Some(inner) = self.0.upgrade() else {
-            return;
-        };
-        // Never wait for the lock here: the ring may call this inside a
-        // locked section, as the waker is left with it. Mark the wake-up;
-        // then, if no one holds the lock, deliver it now, else its holder
-        // does once it lets go. The two fences (here and in `Inner::with`)
-        // make either this side see the lock free or the holder see the
-        // mark.
-        inner.kicked.store(true, Ordering::Relaxed);
-        fence(Ordering::SeqCst);
-        if inner.state.is_free() && inner.kicked.swap(false, Ordering::AcqRel) {
+        if let Some(inner) = self.0.upgrade() {
             inner.wake_waiters();
         }
     }
@@ -198,7 +187,6 @@ impl SharedWriter {
             handles: AtomicUsize::new(1),
             waiting: AtomicUsize::new(0),
             proxy: Waker::from(Arc::new(Proxy(weak.clone()))),
-            kicked: AtomicBool::new(false),
             state: SpinLock::new(State {
                 ring: Some(ring),
                 buf: None,
@@ -497,15 +485,10 @@ struct Taken {
 }
 
 impl Inner {
-    /// Runs `f` with the lock held; then, if the writer's waker was woken
-    /// meanwhile, wakes the waiting tasks (see [`Proxy`]).
+    /// Runs `f` with the lock held.
+    #[inline]
     fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        let result = self.state.with(f);
-        fence(Ordering::SeqCst);
-        if self.kicked.load(Ordering::Relaxed) && self.kicked.swap(false, Ordering::AcqRel) {
-            self.wake_waiters();
-        }
-        result
+        self.state.with(f)
     }
 
     /// Reserves `len <= buffer_size` bytes without waiting.
@@ -782,8 +765,9 @@ struct Looked {
     outcome: Option<Result<(), WriteError>>,
     /// Wakers the node no longer holds, to drop after the lock.
     unused: [Option<Waker>; 2],
-    /// The ring had room as the writer's waker was left with it: look again.
-    again: bool,
+    /// Only the flusher's ring holds the segment up: the cell its consumer
+    /// wakes, to leave the writer's waker with (after the lock).
+    ring: Option<*const WaitCell>,
     /// The segment was handed over: the other waiting tasks look again.
     wake: bool,
 }
@@ -798,60 +782,66 @@ impl Future for Wait<'_> {
         let inner = &*this.writer.inner;
         let node = this.node.with_mut(|p| p);
         let until = this.until;
-        let waker = cx.waker().clone();
-        let looked = inner.with(|s| {
-            let before = s.handed;
-            let outcome = s.check(until);
-            // SAFETY: the lock is held, and the node is this future's.
-            let n = unsafe { &mut *node };
-            n.granted = None;
-            let mut again = false;
-            let unused = if outcome.is_some() {
-                if n.queued {
-                    // SAFETY: queued in this list.
-                    unsafe { s.waiters.unlink(node, &inner.waiting) };
-                }
-                [n.waker.take(), Some(waker)]
-            } else {
-                if s.sealed && s.pending == 0 {
-                    // Only the ring holds the segment up: leave the
-                    // writer's waker with it.
-                    if let Some(ring) = s.ring.as_mut() {
-                        let mut proxy = Context::from_waker(&inner.proxy);
-                        again = ring.poll_free(&mut proxy, 2).is_ready();
+        let mut left_with_ring = false;
+        loop {
+            let waker = cx.waker().clone();
+            let looked = inner.with(|s| {
+                let before = s.handed;
+                let outcome = s.check(until);
+                // SAFETY: the lock is held, and the node is this future's.
+                let n = unsafe { &mut *node };
+                n.granted = None;
+                let mut ring = None;
+                let unused = if outcome.is_some() {
+                    if n.queued {
+                        // SAFETY: queued in this list.
+                        unsafe { s.waiters.unlink(node, &inner.waiting) };
                     }
+                    [n.waker.take(), Some(waker)]
+                } else {
+                    if s.sealed && s.pending == 0 {
+                        ring = s.ring.as_ref().map(|r| r.room_cell() as *const WaitCell);
+                    }
+                    let old = n.waker.replace(waker);
+                    if !n.queued {
+                        // SAFETY: the future is pinned and unlinks the node in
+                        // `drop`.
+                        unsafe { s.waiters.enqueue(node, &inner.waiting) };
+                    }
+                    [old, None]
+                };
+                let wake = s.handed != before && !s.waiters.is_empty();
+                Looked {
+                    outcome,
+                    unused,
+                    ring,
+                    wake,
                 }
-                let old = n.waker.replace(waker);
-                if !n.queued {
-                    // SAFETY: the future is pinned and unlinks the node in
-                    // `drop`.
-                    unsafe { s.waiters.enqueue(node, &inner.waiting) };
-                }
-                [old, None]
-            };
-            let wake = s.handed != before && !s.waiters.is_empty();
-            Looked {
-                outcome,
-                unused,
-                again,
-                wake,
+            });
+            drop(looked.unused);
+            if looked.wake {
+                inner.wake_waiters();
             }
-        });
-        drop(looked.unused);
-        if looked.wake {
-            inner.wake_waiters();
-        }
-        match looked.outcome {
-            Some(outcome) => {
+            if let Some(outcome) = looked.outcome {
                 this.registered = false;
-                Poll::Ready(outcome)
+                return Poll::Ready(outcome);
             }
-            None => {
-                this.registered = true;
-                if looked.again {
-                    cx.waker().wake_by_ref();
+            this.registered = true;
+            match looked.ring {
+                Some(cell) if !left_with_ring => {
+                    // SAFETY: the ring's producer stays in the writer's state
+                    // while a handle lives (only the last handle's drop takes
+                    // it out), and this future borrows one; so does the cell
+                    // of its core.
+                    let cell = unsafe { &*cell };
+                    // Outside the lock: a wake-up that races this runs the
+                    // writer's waker at once, and that takes the lock. Then
+                    // look again, as after any registration.
+                    cell.register(&inner.proxy);
+                    crate::wait::fence::heavy();
+                    left_with_ring = true;
                 }
-                Poll::Pending
+                _ => return Poll::Pending,
             }
         }
     }

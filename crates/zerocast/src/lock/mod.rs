@@ -3,8 +3,7 @@
 //! the shared writer's segment. Each guards a few instructions — a move, a
 //! clone of one value, a short copy of indices — and never allocates; none
 //! wakes a task but the shared writer's, which hands a segment to the
-//! flusher's ring (a wake of the flusher's task) and leaves its own waker
-//! there.
+//! flusher's ring (waking the flusher's task, which never takes that lock).
 
 mod rw;
 mod spin;

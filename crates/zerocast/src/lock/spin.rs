@@ -44,11 +44,4 @@ impl<T> SpinLock<T> {
         self.locked.store(false, Ordering::Release);
         result
     }
-
-    /// Whether the lock is free now (a snapshot): for a caller that must not
-    /// wait for it, because it may run inside a section of its own holder.
-    #[inline]
-    pub(crate) fn is_free(&self) -> bool {
-        !self.locked.load(Ordering::Acquire)
-    }
 }

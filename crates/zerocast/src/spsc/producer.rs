@@ -182,6 +182,16 @@ impl<'a, T> Producer<'a, T> {
         self.free_for(n) >= n
     }
 
+    /// The cell the consumer wakes after each release of a slot (with
+    /// [`WaitCell::wake_fenced`](crate::wait::WaitCell)): for a caller that
+    /// registers there itself, outside its own lock, with `register` then
+    /// `fence::heavy` (several registrants may take turns), and then checks
+    /// [`has_free`](Self::has_free) again.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn room_cell(&self) -> &crate::wait::WaitCell {
+        &self.core().tx_wait
+    }
+
     /// As [`poll_ready`](Self::poll_ready), for room for `n` items.
     pub(crate) fn poll_free(&mut self, cx: &mut Context<'_>, n: usize) -> Poll<Result<(), Closed>> {
         if self.core().is_closed(RX_CLOSED) {
