@@ -387,6 +387,18 @@ fn slab_tickets_returned_from_many_threads_never_leak_or_double_hand_out() {
 
 #[test]
 fn many_writer_threads_through_one_flusher_lose_and_tear_nothing() {
+    writer_threads_through_one_flusher(false);
+}
+
+#[test]
+fn many_threads_sharing_one_writer_lose_and_tear_nothing() {
+    writer_threads_through_one_flusher(true);
+}
+
+/// Four threads write 250k frames each, through a writer of their own or
+/// (`shared`) one `SharedWriter` they all pack into; the flusher's output,
+/// framed back, holds each thread's frames whole, in its order.
+fn writer_threads_through_one_flusher(shared: bool) {
     use zerocast::io::{Framer, WriteFlusher};
     use zerocast::pool::BufferPool;
 
@@ -394,26 +406,39 @@ fn many_writer_threads_through_one_flusher_lose_and_tear_nothing() {
     const EACH: u64 = 250_000;
     let pool = BufferPool::builder(4096, 64).cache(4).build();
     let (mut flusher, queue) = WriteFlusher::new(WRITERS as usize, 8);
+    let one = shared.then(|| queue.shared_writer(&pool).unwrap());
+    if let Some(one) = &one {
+        one.flush_at(1024);
+    }
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
-            let (pool, queue) = (pool.clone(), queue.clone());
+            let (pool, queue, one) = (pool.clone(), queue.clone(), one.clone());
             std::thread::spawn(move || {
-                let local = pool.register();
-                let mut writer = queue.writer(&local).unwrap();
-                writer.flush_at(1024);
+                let frame = |seq: u64, bytes: &mut [u8]| {
+                    bytes[..8].copy_from_slice(&(w << 56 | seq).to_le_bytes());
+                    bytes[8..].fill(seq as u8 ^ w as u8);
+                };
+                let len = |seq: u64| 16 + (seq % 48) as usize;
                 futures_executor::block_on(async {
+                    if let Some(one) = one {
+                        for seq in 0..EACH {
+                            frame(seq, &mut one.reserve_frame(len(seq)).await.unwrap());
+                        }
+                        one.flush().await.unwrap();
+                        return;
+                    }
+                    let local = pool.register();
+                    let mut writer = queue.writer(&local).unwrap();
+                    writer.flush_at(1024);
                     for seq in 0..EACH {
-                        let len = 16 + (seq % 48) as usize;
-                        let mut frame = writer.reserve_frame(len).await.unwrap();
-                        frame[..8].copy_from_slice(&(w << 56 | seq).to_le_bytes());
-                        frame[8..].fill(seq as u8 ^ w as u8);
+                        frame(seq, &mut writer.reserve_frame(len(seq)).await.unwrap());
                     }
                     writer.flush().await.unwrap();
                 });
             })
         })
         .collect();
-    drop(queue);
+    drop((queue, one));
     let mut wire = Vec::new();
     while flusher.write_to_blocking(&mut wire).unwrap() > 0 {}
     for w in writers {
