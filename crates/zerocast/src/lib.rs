@@ -14,7 +14,7 @@
 //! | [`watch`] | the latest value, read in place, `changed().await` (feature `alloc`) |
 //! | [`mailbox`] | one slot, overwritten; the replaced value is handed back (feature `alloc`) |
 //! | [`pool`] | [`pool::ObjectPool`]: `N` values in place, lent through a guard that returns them (`no_std`, no heap); slab, scratch and [`pool::BufferPool`] with refcounted [`pool::Packet`]s (feature `alloc`) |
-//! | [`io`] | [`io::Framer`]: a byte stream into [`pool::Packet`]s, length-prefixed, checked (feature `alloc`) |
+//! | [`io`] | [`io::Writer`] (one per thread) and [`io::SharedWriter`] (shared by threads) pack messages into pooled buffers for one [`io::WriteFlusher`], which writes many per call; [`io::Framer`]: a byte stream into [`pool::Packet`]s, length-prefixed, checked (feature `alloc`) |
 //! | [`reader`] | [`reader::BufferReader`], one object-safe poll interface over broadcast, watch and mailbox, and [`reader::Reader`] |
 //!
 //! The crate is `#![no_std]`; feature `alloc` adds the heap-backed

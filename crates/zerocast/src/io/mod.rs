@@ -2,8 +2,15 @@
 //! messages into [`BufferPool`](crate::pool::BufferPool) buffers and hand
 //! them, a segment per buffer, to one [`WriteFlusher`] that writes many per
 //! call ([`WriteBatch`] writes a run of messages with the writer's
-//! position held in registers); [`Framer`] turns a byte stream back into
-//! [`Packet`](crate::pool::Packet)s.
+//! position held in registers); a [`SharedWriter`] packs the messages of
+//! many threads and tasks into the same buffers; [`Framer`] turns a byte
+//! stream back into [`Packet`](crate::pool::Packet)s.
+//!
+//! A [`Writer`] belongs to one thread and touches no shared state per
+//! message: the fast path, where each thread's messages may go in buffers of
+//! their own. A [`SharedWriter`] is for messages of several threads that
+//! should share buffers (and so packets and writes): it takes a spin lock
+//! to reserve and to commit.
 //!
 //! # Wire format
 //!
