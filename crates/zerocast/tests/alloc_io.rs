@@ -55,6 +55,18 @@ impl Write for CountingSink {
     }
 }
 
+/// Runs `op` until it succeeds, calling `drain` (the flusher's turn) each
+/// time it reports the flusher behind or no buffer free.
+fn retrying<T>(mut op: impl FnMut() -> Result<T, WriteError>, mut drain: impl FnMut()) -> T {
+    loop {
+        match op() {
+            Ok(done) => return done,
+            Err(WriteError::Backlog | WriteError::Exhausted) => drain(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
 #[test]
 fn buffer_pool_acquire_release_and_packets_allocate_nothing() {
     let pool = BufferPool::builder(1033, 64).cache(8).build();
@@ -213,20 +225,18 @@ fn batched_writes_frames_and_flushes_allocate_nothing() {
             // Fast writes, fresh buffers, size-based flushes and, when the
             // ring is full, `Backlog` handled by draining.
             let len = 1 + (i % 216) as usize;
-            loop {
-                let written = if i % 2 == 0 {
-                    batch.try_write(&payload[..len])
-                } else {
-                    batch.try_write_frame(&payload[..len])
-                };
-                match written {
-                    Ok(()) => break,
-                    Err(WriteError::Backlog | WriteError::Exhausted) => {
-                        flusher.try_write_to(&mut sink).unwrap();
+            retrying(
+                || {
+                    if i % 2 == 0 {
+                        batch.try_write(&payload[..len])
+                    } else {
+                        batch.try_write_frame(&payload[..len])
                     }
-                    Err(e) => panic!("{e}"),
-                }
-            }
+                },
+                || {
+                    flusher.try_write_to(&mut sink).unwrap();
+                },
+            );
             if i % 100 == 0 {
                 while batch.try_flush() == Err(WriteError::Backlog) {
                     flusher.try_write_to(&mut sink).unwrap();
@@ -323,15 +333,12 @@ fn shared_writer_reserve_commit_flush_and_waits_allocate_nothing() {
         for i in 0..n {
             let len = 8 + (i % 100) as usize;
             // Two handles' reservations interleaved in one buffer.
-            let mut first = loop {
-                match writer.try_reserve_frame(len) {
-                    Ok(frame) => break frame,
-                    Err(WriteError::Backlog | WriteError::Exhausted) => {
-                        flusher.try_write_to(&mut sink).unwrap();
-                    }
-                    Err(e) => panic!("{e}"),
-                }
-            };
+            let mut first = retrying(
+                || writer.try_reserve_frame(len),
+                || {
+                    flusher.try_write_to(&mut sink).unwrap();
+                },
+            );
             first[0] = i as u8;
             if i % 16 == 0 {
                 // Sealed with `first` outstanding: a task waits on the
@@ -357,25 +364,22 @@ fn shared_writer_reserve_commit_flush_and_waits_allocate_nothing() {
                 buf.fill(i as u8);
             } else {
                 drop(first); // commits
-                let mut second = loop {
-                    match twin.try_reserve(len) {
-                        Ok(buf) => break buf,
-                        Err(WriteError::Backlog | WriteError::Exhausted) => {
-                            flusher.try_write_to(&mut sink).unwrap();
-                        }
-                        Err(e) => panic!("{e}"),
-                    }
-                };
+                let mut second = retrying(
+                    || twin.try_reserve(len),
+                    || {
+                        flusher.try_write_to(&mut sink).unwrap();
+                    },
+                );
                 second.fill(1);
             }
-            if i % 8 == 0 {
-                while writer.try_flush() == Err(WriteError::Backlog) {
-                    flusher.try_write_to(&mut sink).unwrap();
-                }
+            if i % 8 == 0 || i + 1 == n {
+                retrying(
+                    || writer.try_flush(),
+                    || {
+                        flusher.try_write_to(&mut sink).unwrap();
+                    },
+                );
             }
-        }
-        while writer.try_flush() == Err(WriteError::Backlog) {
-            flusher.try_write_to(&mut sink).unwrap();
         }
         flusher.try_write_to(&mut sink).unwrap();
     };

@@ -40,7 +40,7 @@ use core::task::{Context, Poll, Waker};
 
 use super::flusher::Queue;
 use super::header::{encode_header, HEADER_LEN};
-use super::writer::{copy_small, unwinding};
+use super::writer::{copy_message, copy_small, unwinding};
 use super::WriteError;
 use crate::lock::SpinLock;
 use crate::pool::waiters::{Node, WaitList};
@@ -935,17 +935,7 @@ impl SharedWriteBuf<'_> {
     #[inline]
     #[track_caller]
     pub fn copy_from_slice(&mut self, src: &[u8]) {
-        assert_eq!(
-            src.len(),
-            self.len,
-            "SharedWriteBuf::copy_from_slice: a {}-byte source for a {}-byte reservation",
-            src.len(),
-            self.len
-        );
-        // SAFETY: the `len` bytes after the header are this reservation's
-        // alone (see `deref_mut`), and `src`, a shared borrow, cannot
-        // overlap them.
-        unsafe { copy_small(src.as_ptr(), self.data.as_ptr().add(self.header), self.len) }
+        copy_message(&mut self[..], src, "SharedWriteBuf");
     }
 
     /// Commits the message and returns it (for a frame, its payload) as a

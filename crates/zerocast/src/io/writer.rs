@@ -643,18 +643,7 @@ impl WriteBuf<'_> {
     #[inline]
     #[track_caller]
     pub fn copy_from_slice(&mut self, src: &[u8]) {
-        assert_eq!(
-            src.len(),
-            self.len,
-            "WriteBuf::copy_from_slice: a {}-byte source for a {}-byte reservation",
-            src.len(),
-            self.len
-        );
-        // SAFETY: the `len` bytes from `data + header` are writable and only
-        // this reservation reaches them (see `deref_mut`), and `src` is `len`
-        // bytes that cannot overlap them (it is a shared borrow, they are
-        // borrowed exclusively through `self`).
-        unsafe { copy_small(src.as_ptr(), self.data.as_ptr().add(self.header), self.len) }
+        copy_message(&mut self[..], src, "WriteBuf");
     }
 
     /// Commits the message and returns it as a [`Packet`] (for a frame, its
@@ -723,6 +712,27 @@ impl Drop for WriteBuf<'_> {
             unsafe { self.writer.commit(self.header, self.len, false) };
         }
     }
+}
+
+/// A reservation's `copy_from_slice` (`what` names its type): copies `src`
+/// into `message`, which must be as long.
+///
+/// # Panics
+///
+/// If the lengths differ.
+#[inline(always)]
+#[track_caller]
+pub(super) fn copy_message(message: &mut [u8], src: &[u8], what: &str) {
+    assert_eq!(
+        src.len(),
+        message.len(),
+        "{what}::copy_from_slice: a {}-byte source for a {}-byte reservation",
+        src.len(),
+        message.len()
+    );
+    // SAFETY: both are `len` bytes, and they cannot overlap: `src` is a
+    // shared borrow, `message` an exclusive one.
+    unsafe { copy_small(src.as_ptr(), message.as_mut_ptr(), src.len()) }
 }
 
 /// Copies `len` bytes from `src` to `dst`: up to 32 as two overlapping

@@ -257,9 +257,8 @@ impl BufferPool {
     }
 }
 
-/// Buffers held by one owner unit rather than by a thread: for the
-/// shared-buffer writer ([`SharedWriter`](crate::io::SharedWriter)), which
-/// any thread may fill.
+// Buffers held by one owner unit rather than by a thread: for the
+// shared-buffer writer (`io::SharedWriter`), which any thread may fill.
 impl BufferPool {
     /// A free buffer off the shared list (none from any thread's cache),
     /// held by one owner unit: a [`SendPacket`] of no bytes. When that unit

@@ -358,12 +358,11 @@ impl SendPacket {
     }
 }
 
-/// The crate's shared-buffer writer ([`SharedWriter`](crate::io::SharedWriter))
-/// holds the buffer it fills as a [`SendPacket`] of no bytes (one owner
-/// unit, so the buffer stays out of the pool; see [`BufferPool::hold`]),
-/// writes the bytes after the ones handed out through
-/// [`buffer_data`](Self::buffer_data), and makes packets of them once
-/// they are written.
+// The crate's shared-buffer writer (`io::SharedWriter`) holds the buffer it
+// fills as a `SendPacket` of no bytes (one owner unit, so the buffer stays
+// out of the pool; see `BufferPool::hold`), writes the bytes after the ones
+// handed out through `buffer_data`, and makes packets of them once they are
+// written.
 impl SendPacket {
     /// Free buffer `index`, just taken off the shared list (its owner
     /// count is one), held by that unit.
