@@ -410,6 +410,26 @@ impl SharedWriter {
         self.inner.with(|s| s.flush_at = bytes);
     }
 
+    /// Bytes reserved in the open segment and not yet handed over
+    /// (committed or still being written): what a timer's
+    /// [`flush`](Self::flush) would hand over (a snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::BufferPool::new(64, 1);
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let writer = queue.shared_writer(&pool)?;
+    /// writer.try_reserve(3)?.finish();
+    /// assert_eq!(writer.unflushed(), 3);
+    /// writer.try_flush()?;
+    /// assert_eq!(writer.unflushed(), 0);
+    /// # Ok::<(), zerocast::io::WriteError>(())
+    /// ```
+    pub fn unflushed(&self) -> usize {
+        self.inner.with(|s| s.end - s.start)
+    }
+
     fn check_size(&self, len: usize) -> Result<(), WriteError> {
         let max = self.inner.buffer_size;
         if len > max {
@@ -732,10 +752,10 @@ impl Drop for SharedWriter {
 
 impl fmt::Debug for SharedWriter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (unflushed, pending) = self.inner.with(|s| (s.end - s.start, s.pending));
+        let pending = self.inner.with(|s| s.pending);
         f.debug_struct("SharedWriter")
             .field("slot", &self.inner.slot)
-            .field("unflushed", &unflushed)
+            .field("unflushed", &self.unflushed())
             .field("pending", &pending)
             .finish_non_exhaustive()
     }
@@ -874,7 +894,9 @@ impl Drop for Wait<'_> {
 ///
 /// A reservation dropped while its thread panics (feature `std`) is never
 /// sent: given back if nothing was reserved after it, else the writer is
-/// poisoned (see [`SharedWriter`]).
+/// poisoned (see [`SharedWriter`]). There is no `discard`, as other
+/// writers' messages may follow it in the buffer: a reservation is
+/// written and committed.
 ///
 /// # Examples
 ///
