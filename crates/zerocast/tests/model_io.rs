@@ -1,11 +1,17 @@
 //! Property tests of the byte path: random frames cut into random reads
 //! come out of `Framer` exactly (whether earlier packets are kept or
-//! dropped), a stream cut short is `Truncated`, and frames written through
-//! `Writer` with random flush points come out of `WriteFlusher` in order.
+//! dropped), a stream cut short is `Truncated`, frames written through
+//! `Writer` with random flush points come out of `WriteFlusher` in order,
+//! and so do frames reserved through two `SharedWriter` handles, several
+//! held open at once and committed in random order, with random flushes
+//! and drains.
 #![cfg(not(zerocast_loom))]
 
 use proptest::prelude::*;
-use zerocast::io::{encode_header, FrameError, Framer, WriteError, WriteFlusher, HEADER_LEN};
+use zerocast::io::{
+    encode_header, FrameError, Framer, SharedWriteBuf, SharedWriter, WriteError, WriteFlusher,
+    HEADER_LEN,
+};
 use zerocast::pool::{BufferPool, Packet};
 
 const MAX: usize = 100;
@@ -107,6 +113,95 @@ proptest! {
             }
         }
         drop((writer, queue));
+        while flusher.try_write_to(&mut out).unwrap() > 0 {}
+        prop_assert_eq!(out, wire(&frames));
+    }
+}
+
+/// Reservations of the shared-writer model held open: each with the index
+/// of the frame written into it.
+type Open<'w> = Vec<(SharedWriteBuf<'w>, usize)>;
+
+/// Commits open reservation `pick` (mod their count); with `packet`,
+/// checks the packet the commit returns.
+fn commit_one(open: &mut Open<'_>, pick: usize, packet: bool, frames: &[Vec<u8>]) {
+    let (buf, i) = open.remove(pick % open.len());
+    if packet {
+        assert_eq!(&buf.commit()[..], &frames[i][..]);
+    }
+}
+
+/// Reserves frame `i` through `writer` and writes it, holding it open.
+/// When the writer cannot take it, commits the oldest open reservation (a
+/// sealed segment may be waiting for it) or, with none open, lets the
+/// flusher write into `out`.
+fn reserve_one<'w>(
+    writer: &'w SharedWriter,
+    i: usize,
+    frames: &[Vec<u8>],
+    open: &mut Open<'w>,
+    flusher: &mut WriteFlusher,
+    out: &mut Vec<u8>,
+) {
+    loop {
+        match writer.try_reserve_frame(frames[i].len()) {
+            Ok(mut buf) => {
+                buf.copy_from_slice(&frames[i]);
+                open.push((buf, i));
+                return;
+            }
+            Err(WriteError::Backlog | WriteError::Exhausted) if !open.is_empty() => {
+                commit_one(open, 0, false, frames);
+            }
+            Err(WriteError::Backlog | WriteError::Exhausted) => {
+                flusher.try_write_to(out).unwrap();
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn shared_writer_frames_committed_in_any_order_arrive_in_reservation_order(
+        frames in frames(),
+        ops in prop::collection::vec((0u8..4, any::<u8>()), 0..120),
+    ) {
+        let pool = BufferPool::new(MAX + HEADER_LEN, 16);
+        let (mut flusher, queue) = WriteFlusher::new(1, 2);
+        let writer = queue.shared_writer(&pool).unwrap();
+        let handles = [writer.clone(), writer];
+        let mut out = Vec::new();
+        {
+            let mut open: Open<'_> = Vec::new();
+            let mut next = 0;
+            for &(op, arg) in &ops {
+                let handle = &handles[arg as usize % 2];
+                match op {
+                    0 if next < frames.len() => {
+                        reserve_one(handle, next, &frames, &mut open, &mut flusher, &mut out);
+                        next += 1;
+                    }
+                    1 if !open.is_empty() => {
+                        commit_one(&mut open, arg as usize, arg % 4 < 2, &frames);
+                    }
+                    2 => match handle.try_flush() {
+                        Ok(()) | Err(WriteError::Backlog) => {}
+                        Err(e) => panic!("{e}"),
+                    },
+                    _ => {
+                        flusher.try_write_to(&mut out).unwrap();
+                    }
+                }
+            }
+            for i in next..frames.len() {
+                reserve_one(&handles[i % 2], i, &frames, &mut open, &mut flusher, &mut out);
+            }
+            while !open.is_empty() {
+                commit_one(&mut open, 0, true, &frames);
+            }
+        }
+        drop((handles, queue));
         while flusher.try_write_to(&mut out).unwrap() > 0 {}
         prop_assert_eq!(out, wire(&frames));
     }
