@@ -76,7 +76,15 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 Contender::new("zerocast-shared", move |cfg: &RunConfig| {
                     run_zerocast_shared_writer(cfg, payload)
                 }),
-                Contender::new("bab", move |cfg: &RunConfig| run_bab_writer(cfg, payload)),
+                Contender::new("bab", move |cfg: &RunConfig| {
+                    run_bab_writer(cfg, payload, BabCursor::Local)
+                }),
+                // bab's writer with its atomic cursor (`Writer::new_shared`),
+                // the form of it that threads may share: the peer of
+                // `zerocast-shared`.
+                Contender::new("bab-shared", move |cfg: &RunConfig| {
+                    run_bab_writer(cfg, payload, BabCursor::Shared)
+                }),
                 Contender::new("std", move |cfg: &RunConfig| run_vec_writer(cfg, payload)),
                 Contender::new(FLOOR, move |cfg: &RunConfig| run_floor_writer(cfg, payload)),
             ],
@@ -320,27 +328,59 @@ fn flush_zerocast(mut flusher: WriteFlusher) -> impl FnMut(&mut CopySink) + Send
     }
 }
 
-fn run_bab_writer(cfg: &RunConfig, payload: usize) -> Sample {
+/// Which of bab's writer cursors a bab row uses.
+#[derive(Clone, Copy)]
+enum BabCursor {
+    /// `Writer::new_local_flush`: one thread's, in a `Cell`.
+    Local,
+    /// `Writer::new_shared`: an atomic cursor, for a writer threads share.
+    Shared,
+}
+
+fn run_bab_writer(cfg: &RunConfig, payload: usize, cursor: BabCursor) -> Sample {
     let pool = bab::HeapBufferPool::new(BUFFER, 16, 16);
     let (flush_sender, mut flush_receiver) = bab::new_writer_flusher();
     let bytes = vec![0x5au8; payload];
     let writer_pool = pool.clone();
-    let make_writer = move || {
-        let writer = bab::Writer::new_local_flush(writer_pool.clone(), 0, flush_sender, 0);
-        move |from: u64, to: u64| {
-            let _registered = writer_pool.register_thread();
-            for i in from..to {
-                loop {
-                    if let Some(mut buf) = writer.try_reserve(payload) {
-                        buf[..].copy_from_slice(&bytes);
-                        break;
+    // The same loop for either cursor, each compiled for its own writer type
+    // (bab's cursor trait is sealed, so the loop cannot be generic over it);
+    // boxed only as the closure that runs a whole call's messages.
+    macro_rules! writes {
+        ($writer:expr) => {{
+            let writer = $writer;
+            Box::new(move |from: u64, to: u64| {
+                let _registered = writer_pool.register_thread();
+                for i in from..to {
+                    loop {
+                        if let Some(mut buf) = writer.try_reserve(payload) {
+                            buf[..].copy_from_slice(&bytes);
+                            break;
+                        }
+                        wait_a_little();
                     }
-                    wait_a_little();
+                    if flush_after(i, to) {
+                        writer.flush();
+                    }
                 }
-                if flush_after(i, to) {
-                    writer.flush();
-                }
-            }
+            }) as Box<dyn FnMut(u64, u64)>
+        }};
+    }
+    let make_writer = move || match cursor {
+        BabCursor::Local => {
+            writes!(bab::Writer::new_local_flush(
+                writer_pool.clone(),
+                0,
+                flush_sender,
+                0
+            ))
+        }
+        BabCursor::Shared => {
+            writes!(bab::Writer::new_shared(
+                writer_pool.clone(),
+                0,
+                flush_sender,
+                0
+            ))
         }
     };
     writer_flusher(cfg, payload, make_writer, move |sink| {
