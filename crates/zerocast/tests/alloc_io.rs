@@ -55,6 +55,14 @@ impl Write for CountingSink {
     }
 }
 
+/// Runs `run(1_000)` as a warm-up, then asserts that `run(N)` allocates
+/// nothing on this thread.
+fn no_allocs_after_warm_up(mut run: impl FnMut(u64)) {
+    run(1_000);
+    let ((), stats) = count_allocs(|| run(N));
+    assert_eq!(stats, AllocStats::ZERO);
+}
+
 /// Runs `op` until it succeeds, calling `drain` (the flusher's turn) each
 /// time it reports the flusher behind or no buffer free.
 fn retrying<T>(mut op: impl FnMut() -> Result<T, WriteError>, mut drain: impl FnMut()) -> T {
@@ -204,9 +212,7 @@ fn writer_reserve_commit_flush_and_vectored_writes_allocate_nothing() {
             }
         }
     };
-    run(1_000);
-    let ((), stats) = count_allocs(|| run(N));
-    assert_eq!(stats, AllocStats::ZERO);
+    no_allocs_after_warm_up(&mut run);
     assert!(sink.bytes > 0 && sink.writes > 0);
 }
 
@@ -244,9 +250,7 @@ fn batched_writes_frames_and_flushes_allocate_nothing() {
             }
         }
     };
-    run(1_000);
-    let ((), stats) = count_allocs(|| run(N));
-    assert_eq!(stats, AllocStats::ZERO);
+    no_allocs_after_warm_up(&mut run);
     assert!(sink.bytes > 0 && sink.writes > 0);
 }
 
@@ -383,9 +387,7 @@ fn shared_writer_reserve_commit_flush_and_waits_allocate_nothing() {
         }
         flusher.try_write_to(&mut sink).unwrap();
     };
-    run(1_000);
-    let ((), stats) = count_allocs(|| run(N));
-    assert_eq!(stats, AllocStats::ZERO);
+    no_allocs_after_warm_up(&mut run);
     assert!(sink.bytes > 0 && sink.writes > 0);
 }
 
