@@ -21,6 +21,12 @@
 //! constructors and `std` (default) adds blocking waits. [`ring`], [`wait`] and
 //! [`spsc::Storage`] work with neither.
 //!
+//! The futures need no particular runtime: they wait through the waker they
+//! are polled with, stored in a slot reserved for it. The crate's tests run
+//! them on tokio's current-thread and work-stealing runtimes, smol's
+//! executor, embassy's executor (with the channel in `static` storage) and a
+//! plain `block_on`.
+//!
 //! # Examples
 //!
 //! ```
