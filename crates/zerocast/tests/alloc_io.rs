@@ -392,6 +392,53 @@ fn shared_writer_reserve_commit_flush_and_waits_allocate_nothing() {
 }
 
 #[test]
+fn shared_writer_one_step_writes_and_their_waits_allocate_nothing() {
+    let pool = BufferPool::new(512, 2);
+    let (mut flusher, queue) = WriteFlusher::new(1, 2);
+    let writer = queue.shared_writer(&pool).unwrap();
+    let short = [3u8; 24];
+    let long = [4u8; zerocast::io::WRITE_IN_LOCK + 40]; // copied after the lock
+    let mut sink = CountingSink::default();
+    // Its own count: tests run at once, and others count exact wake-ups.
+    static WRITE_WAKES: WakeCount = WakeCount::new();
+    let waker = WRITE_WAKES.waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut run = |n: u64| {
+        for i in 0..n {
+            let drain = || {
+                flusher.try_write_to(&mut sink).unwrap();
+            };
+            match i % 3 {
+                0 => retrying(|| writer.try_write(&short), drain),
+                1 => retrying(|| writer.try_write_frame(&short), drain),
+                _ => retrying(|| writer.try_write(&long), drain),
+            }
+            if i % 32 == 0 {
+                // Both buffers taken (one with the flusher, one full): the
+                // awaited write is `Pending` until the flusher gives a
+                // buffer back, woken, then written.
+                while writer.try_write(&long).is_ok() {}
+                let mut next = pin!(writer.write(&short));
+                let before = WRITE_WAKES.get();
+                while next.as_mut().poll(&mut cx).is_pending() {
+                    flusher.try_write_to(&mut sink).unwrap();
+                    assert!(WRITE_WAKES.get() > before, "the flusher's release wakes it");
+                }
+            }
+        }
+        retrying(
+            || writer.try_flush(),
+            || {
+                flusher.try_write_to(&mut sink).unwrap();
+            },
+        );
+        flusher.try_write_to(&mut sink).unwrap();
+    };
+    no_allocs_after_warm_up(&mut run);
+    assert!(sink.bytes > 0 && sink.writes > 0);
+}
+
+#[test]
 fn two_threads_share_a_writer_and_a_flusher_on_a_third_without_allocating() {
     const FRAME: usize = 24;
     const THREADS: usize = 2;

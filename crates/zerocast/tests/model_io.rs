@@ -131,25 +131,29 @@ fn commit_one(open: &mut Open<'_>, pick: usize, packet: bool, frames: &[Vec<u8>]
     }
 }
 
-/// Reserves frame `i` through `writer` and writes it, holding it open.
-/// When the writer cannot take it, commits the oldest open reservation (a
-/// sealed segment may be waiting for it) or, with none open, lets the
-/// flusher write into `out`.
+/// Reserves frame `i` through `writer` and writes it, holding it open, or
+/// (`one_step`) writes it with `try_write_frame`. When the writer cannot
+/// take it, commits the oldest open reservation (a sealed segment may be
+/// waiting for it) or, with none open, lets the flusher write into `out`.
 fn reserve_one<'w>(
     writer: &'w SharedWriter,
-    i: usize,
+    (i, one_step): (usize, bool),
     frames: &[Vec<u8>],
     open: &mut Open<'w>,
     flusher: &mut WriteFlusher,
     out: &mut Vec<u8>,
 ) {
     loop {
-        match writer.try_reserve_frame(frames[i].len()) {
-            Ok(mut buf) => {
+        let taken = if one_step {
+            writer.try_write_frame(&frames[i])
+        } else {
+            writer.try_reserve_frame(frames[i].len()).map(|mut buf| {
                 buf.copy_from_slice(&frames[i]);
                 open.push((buf, i));
-                return;
-            }
+            })
+        };
+        match taken {
+            Ok(()) => return,
             Err(WriteError::Backlog | WriteError::Exhausted) if !open.is_empty() => {
                 commit_one(open, 0, false, frames);
             }
@@ -163,7 +167,7 @@ fn reserve_one<'w>(
 
 proptest! {
     #[test]
-    fn shared_writer_frames_committed_in_any_order_arrive_in_reservation_order(
+    fn shared_writer_frames_written_or_committed_in_any_order_arrive_in_reservation_order(
         frames in frames(),
         ops in prop::collection::vec((0u8..4, any::<u8>()), 0..120),
     ) {
@@ -179,7 +183,8 @@ proptest! {
                 let handle = &handles[arg as usize % 2];
                 match op {
                     0 if next < frames.len() => {
-                        reserve_one(handle, next, &frames, &mut open, &mut flusher, &mut out);
+                        let one_step = arg & 4 != 0;
+                        reserve_one(handle, (next, one_step), &frames, &mut open, &mut flusher, &mut out);
                         next += 1;
                     }
                     1 if !open.is_empty() => {
@@ -195,7 +200,7 @@ proptest! {
                 }
             }
             for i in next..frames.len() {
-                reserve_one(&handles[i % 2], i, &frames, &mut open, &mut flusher, &mut out);
+                reserve_one(&handles[i % 2], (i, i % 3 == 0), &frames, &mut open, &mut flusher, &mut out);
             }
             while !open.is_empty() {
                 commit_one(&mut open, 0, true, &frames);

@@ -387,18 +387,34 @@ fn slab_tickets_returned_from_many_threads_never_leak_or_double_hand_out() {
 
 #[test]
 fn many_writer_threads_through_one_flusher_lose_and_tear_nothing() {
-    writer_threads_through_one_flusher(false);
+    writer_threads_through_one_flusher(Writers::Own);
 }
 
 #[test]
 fn many_threads_sharing_one_writer_lose_and_tear_nothing() {
-    writer_threads_through_one_flusher(true);
+    writer_threads_through_one_flusher(Writers::SharedReserve);
+}
+
+#[test]
+fn many_threads_writing_one_step_into_one_writer_lose_and_tear_nothing() {
+    writer_threads_through_one_flusher(Writers::SharedWrite);
+}
+
+/// How the threads of `writer_threads_through_one_flusher` write.
+#[derive(Clone, Copy, PartialEq)]
+enum Writers {
+    /// Each through a `Writer` of its own.
+    Own,
+    /// All into one `SharedWriter`, reserving each frame and writing it in.
+    SharedReserve,
+    /// All into one `SharedWriter`, each frame by `write_frame`.
+    SharedWrite,
 }
 
 /// Four threads write 250k frames each, through a writer of their own or
-/// (`shared`) one `SharedWriter` they all pack into; the flusher's output,
-/// framed back, holds each thread's frames whole, in its order.
-fn writer_threads_through_one_flusher(shared: bool) {
+/// one `SharedWriter` they all pack into (see [`Writers`]); the flusher's
+/// output, framed back, holds each thread's frames whole, in its order.
+fn writer_threads_through_one_flusher(how: Writers) {
     use zerocast::io::{Framer, WriteFlusher};
     use zerocast::pool::BufferPool;
 
@@ -406,7 +422,7 @@ fn writer_threads_through_one_flusher(shared: bool) {
     const EACH: u64 = 250_000;
     let pool = BufferPool::builder(4096, 64).cache(4).build();
     let (mut flusher, queue) = WriteFlusher::new(WRITERS as usize, 8);
-    let one = shared.then(|| queue.shared_writer(&pool).unwrap());
+    let one = (how != Writers::Own).then(|| queue.shared_writer(&pool).unwrap());
     if let Some(one) = &one {
         one.flush_at(1024);
     }
@@ -421,8 +437,15 @@ fn writer_threads_through_one_flusher(shared: bool) {
                 let len = |seq: u64| 16 + (seq % 48) as usize;
                 futures_executor::block_on(async {
                     if let Some(one) = one {
+                        let mut bytes = [0u8; 64];
                         for seq in 0..EACH {
-                            frame(seq, &mut one.reserve_frame(len(seq)).await.unwrap());
+                            if how == Writers::SharedWrite {
+                                let bytes = &mut bytes[..len(seq)];
+                                frame(seq, bytes);
+                                one.write_frame(bytes).await.unwrap();
+                            } else {
+                                frame(seq, &mut one.reserve_frame(len(seq)).await.unwrap());
+                            }
                         }
                         one.flush().await.unwrap();
                         return;

@@ -74,7 +74,13 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 // the one writer thread: what its locked reservation and
                 // commit cost against a writer of the thread's own.
                 Contender::new("zerocast-shared", move |cfg: &RunConfig| {
-                    run_zerocast_shared_writer(cfg, payload)
+                    run_zerocast_shared_writer(cfg, payload, false)
+                }),
+                // The same through `SharedWriter::try_write`: up to
+                // `WRITE_IN_LOCK` bytes reserved, copied and committed under
+                // one hold of the lock.
+                Contender::new("zerocast-shared-write", move |cfg: &RunConfig| {
+                    run_zerocast_shared_writer(cfg, payload, true)
                 }),
                 Contender::new("bab", move |cfg: &RunConfig| {
                     run_bab_writer(cfg, payload, BabCursor::Local)
@@ -246,6 +252,19 @@ impl Messages for &SharedWriter {
     }
 }
 
+/// A [`SharedWriter`] written through [`SharedWriter::try_write`].
+struct OneStep<'w>(&'w SharedWriter);
+
+impl Messages for OneStep<'_> {
+    #[inline(always)]
+    fn try_write(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
+        self.0.try_write(bytes)
+    }
+    fn try_flush(&mut self) -> Result<(), WriteError> {
+        self.0.try_flush()
+    }
+}
+
 impl Messages for WriteBatch<'_> {
     #[inline(always)]
     fn try_write(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
@@ -306,14 +325,21 @@ fn run_zerocast_writer(cfg: &RunConfig, payload: usize, put: Put) -> Sample {
     writer_flusher(cfg, payload, make_writer, flush_zerocast(flusher))
 }
 
-/// zerocast's shared writer, from one thread.
-fn run_zerocast_shared_writer(cfg: &RunConfig, payload: usize) -> Sample {
+/// zerocast's shared writer, from one thread: each message reserved and
+/// copied in, or (`one_step`) written by `try_write`.
+fn run_zerocast_shared_writer(cfg: &RunConfig, payload: usize, one_step: bool) -> Sample {
     let pool = BufferPool::builder(BUFFER, BUFFERS).cache(16).build();
     let (flusher, queue) = WriteFlusher::new(1, 64);
     let bytes = vec![0x5au8; payload];
     let make_writer = move || {
         let writer = queue.shared_writer(&pool).expect("a writer slot");
-        move |from: u64, to: u64| write_messages(&mut &writer, &bytes, from, to)
+        move |from: u64, to: u64| {
+            if one_step {
+                write_messages(&mut OneStep(&writer), &bytes, from, to)
+            } else {
+                write_messages(&mut &writer, &bytes, from, to)
+            }
+        }
     };
     writer_flusher(cfg, payload, make_writer, flush_zerocast(flusher))
 }

@@ -10,6 +10,11 @@
 //!   on, count the reservation), and the bytes are written after the lock
 //!   is let go, so writers on several threads copy at once. A commit counts
 //!   its reservation done.
+//! - **One-step writes.** [`try_write`](SharedWriter::try_write) and its
+//!   kin copy a message of up to [`WRITE_IN_LOCK`] bytes while they hold
+//!   the lock, reserving and committing it in the same section: one locked
+//!   read-modify-write per message where a reservation and its commit take
+//!   two. Longer messages go through a reservation, copied outside the lock.
 //! - **Sealing.** A flush, a reservation that no longer fits the buffer,
 //!   or the size mark of [`flush_at`](SharedWriter::flush_at) *seals* the
 //!   segment: it takes no more reservations, and whoever finds it sealed
@@ -48,6 +53,11 @@ use crate::pool::{BufferPool, SendPacket};
 use crate::spsc::Producer;
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 use crate::wait::WaitCell;
+
+/// The longest message [`SharedWriter::try_write`] (and its kin) copies
+/// while it holds the writer's lock; longer ones are copied after it, so
+/// that threads copy them at once.
+pub const WRITE_IN_LOCK: usize = 128;
 
 /// Packs the messages of many writers, on any threads, contiguously into
 /// one pooled buffer at a time, and hands each filled segment to the
@@ -321,6 +331,122 @@ impl SharedWriter {
         Ok(self.reserved_frame(taken, header, len))
     }
 
+    /// Writes `message` in one step: reserves its bytes, copies them in and
+    /// commits them under one hold of the lock, where
+    /// [`try_reserve`](Self::try_reserve) and a commit take it twice. For
+    /// messages of up to [`WRITE_IN_LOCK`] bytes; longer ones are reserved,
+    /// copied after the lock is let go (so that threads copy at once) and
+    /// committed, as `try_reserve` and [`SharedWriteBuf::finish`] would.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_reserve`](Self::try_reserve) for `message.len()` bytes;
+    /// nothing is written then.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::BufferPool::new(64, 1);
+    /// let (mut flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let writer = queue.shared_writer(&pool)?;
+    /// writer.try_write(b"hello, ")?;
+    /// writer.try_write(b"world")?;
+    /// writer.try_flush()?;
+    /// let mut wire = Vec::new();
+    /// flusher.drain(|bytes| wire.extend_from_slice(bytes));
+    /// assert_eq!(wire, b"hello, world");
+    /// # Ok::<(), zerocast::io::WriteError>(())
+    /// ```
+    #[inline]
+    pub fn try_write(&self, message: &[u8]) -> Result<(), WriteError> {
+        self.check_size(message.len())?;
+        self.put(None, message)
+    }
+
+    /// As [`try_write`](Self::try_write), for a frame of the [wire
+    /// format](super): its 4-byte header, then `payload`.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_reserve_frame`](Self::try_reserve_frame) for
+    /// `payload.len()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let pool = zerocast::pool::BufferPool::new(64, 1);
+    /// let (mut flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let writer = queue.shared_writer(&pool)?;
+    /// writer.try_write_frame(b"hi")?;
+    /// writer.try_flush()?;
+    /// let mut wire = Vec::new();
+    /// flusher.drain(|bytes| wire.extend_from_slice(bytes));
+    /// assert_eq!(wire[..4], zerocast::io::encode_header(2).unwrap());
+    /// assert_eq!(&wire[4..], b"hi");
+    /// # Ok::<(), zerocast::io::WriteError>(())
+    /// ```
+    #[inline]
+    pub fn try_write_frame(&self, payload: &[u8]) -> Result<(), WriteError> {
+        let header = self.frame_header(payload.len())?;
+        self.check_size(HEADER_LEN + payload.len())?;
+        self.put(Some(header), payload)
+    }
+
+    /// As [`try_write`](Self::try_write), waiting (without allocating) as
+    /// [`reserve`](Self::reserve) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`reserve`](Self::reserve).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: the message is written only in the poll that completes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let pool = zerocast::pool::BufferPool::new(64, 1);
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let writer = queue.shared_writer(&pool).unwrap();
+    /// writer.write(b"abc").await.unwrap();
+    /// assert_eq!(writer.unflushed(), 3);
+    /// # });
+    /// ```
+    pub async fn write(&self, message: &[u8]) -> Result<(), WriteError> {
+        self.check_size(message.len())?;
+        self.waiting(|| self.put(None, message)).await
+    }
+
+    /// As [`try_write_frame`](Self::try_write_frame), waiting as
+    /// [`write`](Self::write) does.
+    ///
+    /// # Errors
+    ///
+    /// As [`reserve_frame`](Self::reserve_frame).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`write`](Self::write).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # futures_executor::block_on(async {
+    /// let pool = zerocast::pool::BufferPool::new(64, 1);
+    /// let (_flusher, queue) = zerocast::io::WriteFlusher::new(1, 4);
+    /// let writer = queue.shared_writer(&pool).unwrap();
+    /// writer.write_frame(b"abc").await.unwrap();
+    /// assert_eq!(writer.unflushed(), zerocast::io::HEADER_LEN + 3);
+    /// # });
+    /// ```
+    pub async fn write_frame(&self, payload: &[u8]) -> Result<(), WriteError> {
+        let header = self.frame_header(payload.len())?;
+        self.check_size(HEADER_LEN + payload.len())?;
+        self.waiting(|| self.put(Some(header), payload)).await
+    }
+
     /// Hands everything committed so far to the flusher: seals the segment
     /// and hands it over unless a reservation in it is still being written.
     ///
@@ -448,16 +574,73 @@ impl SharedWriter {
     /// Reserves `len <= buffer_size` bytes, waiting for room as
     /// [`reserve`](Self::reserve) does.
     async fn take(&self, len: usize) -> Result<Taken, WriteError> {
-        loop {
-            match self.inner.try_take(len) {
-                Err(WriteError::Exhausted) => {
-                    let fresh = self.inner.pool.hold().await;
-                    let unused = self.inner.with(|s| s.offer(fresh));
-                    // After the lock: it may be the buffer's last unit.
-                    drop(unused);
+        self.waiting(|| self.inner.try_take(len)).await
+    }
+
+    /// Writes a message (`header`, then `message`; their length checked
+    /// against the buffer size) without waiting: in one lock section up to
+    /// [`WRITE_IN_LOCK`] bytes, else through a reservation.
+    #[inline]
+    fn put(&self, header: Option<[u8; HEADER_LEN]>, message: &[u8]) -> Result<(), WriteError> {
+        let head = if header.is_some() { HEADER_LEN } else { 0 };
+        let len = head + message.len();
+        if len > WRITE_IN_LOCK {
+            let taken = self.inner.try_take(len)?;
+            let mut buf = match header {
+                Some(header) => self.reserved_frame(taken, header, message.len()),
+                None => self.reserved(taken, 0, len),
+            };
+            buf.copy_from_slice(message);
+            return Ok(());
+        }
+        let mut old = None;
+        let written = self.inner.with(|s| {
+            let taken = s.take(&self.inner.pool, len, &mut old)?;
+            // SAFETY: the `len` bytes at `taken.data` were just reserved,
+            // and no one else writes them; `header` (a local) and `message`
+            // (a shared borrow) cannot overlap them. Marked done at once, in
+            // the same lock section: no one sees the reservation pending.
+            unsafe {
+                if let Some(header) = header {
+                    copy_small(header.as_ptr(), taken.data.as_ptr(), HEADER_LEN);
                 }
-                Err(WriteError::Backlog) => self.wait(Until::Open).await?,
-                taken => return taken,
+                copy_small(
+                    message.as_ptr(),
+                    taken.data.as_ptr().add(head),
+                    message.len(),
+                );
+            }
+            Ok(s.done(taken.at, len, false))
+        });
+        // After the lock: the buffer given up may go back to the pool.
+        drop(old);
+        if written? {
+            self.inner.wake_waiters();
+        }
+        Ok(())
+    }
+
+    /// Runs `attempt` until it neither finds the flusher behind
+    /// ([`WriteError::Backlog`]) nor the pool empty
+    /// ([`WriteError::Exhausted`]), waiting (without allocating) for each.
+    async fn waiting<R>(
+        &self,
+        mut attempt: impl FnMut() -> Result<R, WriteError>,
+    ) -> Result<R, WriteError> {
+        loop {
+            // The outcome is not kept across the waits below (it may hold a
+            // pointer, which would make the future not `Send`).
+            let stalled = match attempt() {
+                Err(e @ (WriteError::Exhausted | WriteError::Backlog)) => e,
+                done => return done,
+            };
+            if stalled == WriteError::Exhausted {
+                let fresh = self.inner.pool.hold().await;
+                let unused = self.inner.with(|s| s.offer(fresh));
+                // After the lock: it may be the buffer's last unit.
+                drop(unused);
+            } else {
+                self.wait(Until::Open).await?;
             }
         }
     }
@@ -555,6 +738,10 @@ impl State {
     ) -> Result<Taken, WriteError> {
         if self.poisoned {
             return Err(WriteError::Poisoned);
+        }
+        if self.ring.as_ref().is_some_and(|ring| ring.is_closed()) {
+            // The flusher is gone: nothing written now would go out.
+            self.closed = true;
         }
         if !self.settle(2)? {
             return Err(WriteError::Backlog);

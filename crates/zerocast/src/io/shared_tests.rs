@@ -333,3 +333,96 @@ fn shared_writers_and_their_futures_may_cross_threads() {
     send(&writer.reserve(1));
     send(&writer.flush());
 }
+
+#[test]
+fn written_messages_pack_in_order_with_reserved_ones() {
+    let pool = BufferPool::new(512, 2);
+    let (mut flusher, queue) = WriteFlusher::new(1, 4);
+    let writer = queue.shared_writer(&pool).unwrap();
+    let long = [7u8; WRITE_IN_LOCK + 1]; // copied after the lock
+    let mut held = writer.try_reserve(2).unwrap();
+    writer.try_write(b"ab").unwrap();
+    writer.try_write_frame(b"frame").unwrap();
+    writer.try_write(&long).unwrap();
+    writer.try_write(b"").unwrap();
+    assert_eq!(
+        writer.try_flush(),
+        Err(WriteError::Backlog),
+        "`held` is out"
+    );
+    assert_eq!(writer.try_write(b"x"), Err(WriteError::Backlog), "sealed");
+    assert_eq!(flusher.drain(|_| {}), 0);
+    held.copy_from_slice(b"01");
+    drop(held); // the last reservation out: the segment goes over
+    let mut out = Vec::new();
+    flusher.drain(|bytes| out.extend_from_slice(bytes));
+    let mut expected = b"01ab".to_vec();
+    expected.extend_from_slice(&encode_header(5).unwrap());
+    expected.extend_from_slice(b"frame");
+    expected.extend_from_slice(&long);
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn a_write_that_reaches_the_flush_mark_hands_its_segment_over() {
+    let pool = BufferPool::new(64, 2);
+    let (mut flusher, queue) = WriteFlusher::new(1, 4);
+    let writer = queue.shared_writer(&pool).unwrap();
+    writer.flush_at(4);
+    writer.try_write(b"abc").unwrap();
+    assert_eq!(flusher.drain(|_| {}), 0);
+    writer.try_write(b"d").unwrap();
+    assert_eq!(flusher.drain(|_| {}), 4, "handed over by the write itself");
+    assert_eq!(writer.unflushed(), 0);
+}
+
+#[test]
+fn writes_report_bad_sizes_an_empty_pool_and_a_gone_flusher() {
+    let pool = BufferPool::new(8, 1);
+    let (flusher, queue) = WriteFlusher::new(1, 4);
+    let writer = queue.shared_writer(&pool).unwrap();
+    let too_long = WriteError::TooLarge { len: 9, max: 8 };
+    assert_eq!(writer.try_write(&[0; 9]), Err(too_long));
+    assert_eq!(writer.try_write_frame(&[0; 5]), Err(too_long));
+    writer.try_write(&[1; 8]).unwrap();
+    // Full, and the pool has no other buffer: nothing is written.
+    assert_eq!(writer.try_write(b"a"), Err(WriteError::Exhausted));
+    assert_eq!(writer.unflushed(), 0, "the full buffer went to the flusher");
+    drop(flusher);
+    // Closed, not a wait for a buffer that would never go out.
+    assert_eq!(writer.try_write(b"a"), Err(WriteError::Closed));
+    assert_eq!(writer.try_reserve(1).unwrap_err(), WriteError::Closed);
+    let waited = futures_executor::block_on(writer.reserve(1));
+    assert_eq!(waited.unwrap_err(), WriteError::Closed);
+    assert_eq!(
+        futures_executor::block_on(writer.write(b"a")),
+        Err(WriteError::Closed)
+    );
+}
+
+#[test]
+fn awaited_writes_wait_for_the_buffer_the_flusher_gives_back() {
+    let pool = BufferPool::new(4, 1);
+    let (mut flusher, queue) = WriteFlusher::new(1, 1);
+    let writer = queue.shared_writer(&pool).unwrap();
+    let woken = std::sync::Arc::new(Flag::default());
+    let mut out = Vec::new();
+    writer.try_write(b"abcd").unwrap();
+    let mut next = core::pin::pin!(writer.write(b"ef"));
+    assert!(poll_once(next.as_mut(), &woken).is_pending(), "no buffer");
+    flusher.drain(|bytes| out.extend_from_slice(bytes)); // the buffer comes back
+    assert!(woken.take());
+    assert_eq!(poll_once(next.as_mut(), &woken), Poll::Ready(Ok(())));
+    // A frame's 4 bytes do not fit after "ef": that segment goes over, and
+    // the frame waits for its buffer again.
+    let mut frame = core::pin::pin!(writer.write_frame(b""));
+    assert!(poll_once(frame.as_mut(), &woken).is_pending(), "no buffer");
+    flusher.drain(|bytes| out.extend_from_slice(bytes));
+    assert!(woken.take());
+    assert_eq!(poll_once(frame.as_mut(), &woken), Poll::Ready(Ok(())));
+    writer.try_flush().unwrap();
+    flusher.drain(|bytes| out.extend_from_slice(bytes));
+    let mut expected = b"abcdef".to_vec();
+    expected.extend_from_slice(&encode_header(0).unwrap());
+    assert_eq!(out, expected);
+}
