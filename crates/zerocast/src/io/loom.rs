@@ -65,3 +65,31 @@ fn a_shared_writer_across_threads_hands_every_message_over_once() {
         assert_eq!(pool.stats().shared_free, 2, "every buffer came back");
     });
 }
+
+/// As the model above, with each message written in one step
+/// ([`SharedWriter::write`](crate::io::SharedWriter::write): reserved,
+/// copied and committed under one hold of the lock), waiting for buffers
+/// and for the flusher's ring as it must.
+#[test]
+fn one_step_writes_across_threads_arrive_once_each() {
+    ::loom::model(|| {
+        let pool = BufferPool::builder(2, 2).cache(1).build();
+        let (mut flusher, queue) = WriteFlusher::new(1, 1);
+        let writer = queue.shared_writer(&pool).unwrap();
+        drop(queue);
+        let twin = writer.clone();
+        let other = thread::spawn(move || {
+            block_on(twin.write(b"bb")).unwrap();
+            block_on(twin.flush()).unwrap();
+        });
+        block_on(writer.write(b"aa")).unwrap();
+        drop(writer);
+        let mut seen = Vec::new();
+        while block_on(core::future::poll_fn(|cx| flusher.poll_ready(cx))).is_ok() {
+            flusher.drain(|bytes| seen.extend_from_slice(bytes));
+        }
+        other.join().unwrap();
+        assert!(seen == b"aabb" || seen == b"bbaa", "{seen:?}");
+        assert_eq!(pool.stats().shared_free, 2, "every buffer came back");
+    });
+}
