@@ -397,7 +397,7 @@ fn shared_writer_one_step_writes_and_their_waits_allocate_nothing() {
     let (mut flusher, queue) = WriteFlusher::new(1, 2);
     let writer = queue.shared_writer(&pool).unwrap();
     let short = [3u8; 24];
-    let long = [4u8; zerocast::io::WRITE_IN_LOCK + 40]; // copied after the lock
+    let long = [4u8; 200];
     let mut sink = CountingSink::default();
     // Its own count: tests run at once, and others count exact wake-ups.
     static WRITE_WAKES: WakeCount = WakeCount::new();

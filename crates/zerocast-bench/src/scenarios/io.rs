@@ -76,9 +76,8 @@ pub(super) fn scenarios() -> Vec<Scenario> {
                 Contender::new("zerocast-shared", move |cfg: &RunConfig| {
                     run_zerocast_shared_writer(cfg, payload, false)
                 }),
-                // The same through `SharedWriter::try_write`: up to
-                // `WRITE_IN_LOCK` bytes reserved, copied and committed under
-                // one hold of the lock.
+                // The same through `SharedWriter::try_write`: each message
+                // reserved, copied and committed under one hold of the lock.
                 Contender::new("zerocast-shared-write", move |cfg: &RunConfig| {
                     run_zerocast_shared_writer(cfg, payload, true)
                 }),

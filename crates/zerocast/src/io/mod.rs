@@ -66,7 +66,7 @@ pub use batch::WriteBatch;
 pub use flusher::{FlushQueue, WriteFlusher};
 pub use framer::{FrameError, Framer};
 pub use header::{encode_header, HEADER_LEN, MAX_FRAME_LEN};
-pub use shared::{SharedWriteBuf, SharedWriter, WRITE_IN_LOCK};
+pub use shared::{SharedWriteBuf, SharedWriter};
 pub use writer::{WriteBuf, WriteError, Writer};
 
 #[cfg(all(test, feature = "std", not(zerocast_loom)))]

@@ -11,10 +11,11 @@
 //!   is let go, so writers on several threads copy at once. A commit counts
 //!   its reservation done.
 //! - **One-step writes.** [`try_write`](SharedWriter::try_write) and its
-//!   kin copy a message of up to [`WRITE_IN_LOCK`] bytes while they hold
-//!   the lock, reserving and committing it in the same section: one locked
-//!   read-modify-write per message where a reservation and its commit take
-//!   two. Longer messages go through a reservation, copied outside the lock.
+//!   kin copy the message while they hold the lock, reserving and
+//!   committing it in the same section: one locked read-modify-write per
+//!   message where a reservation and its commit take two. Writers that
+//!   would rather copy long messages at once, each outside the lock, reserve
+//!   them.
 //! - **Sealing.** A flush, a reservation that no longer fits the buffer,
 //!   or the size mark of [`flush_at`](SharedWriter::flush_at) *seals* the
 //!   segment: it takes no more reservations, and whoever finds it sealed
@@ -53,11 +54,6 @@ use crate::pool::{BufferPool, SendPacket};
 use crate::spsc::Producer;
 use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 use crate::wait::WaitCell;
-
-/// The longest message [`SharedWriter::try_write`] (and its kin) copies
-/// while it holds the writer's lock; longer ones are copied after it, so
-/// that threads copy them at once.
-pub const WRITE_IN_LOCK: usize = 128;
 
 /// Packs the messages of many writers, on any threads, contiguously into
 /// one pooled buffer at a time, and hands each filled segment to the
@@ -333,10 +329,9 @@ impl SharedWriter {
 
     /// Writes `message` in one step: reserves its bytes, copies them in and
     /// commits them under one hold of the lock, where
-    /// [`try_reserve`](Self::try_reserve) and a commit take it twice. For
-    /// messages of up to [`WRITE_IN_LOCK`] bytes; longer ones are reserved,
-    /// copied after the lock is let go (so that threads copy at once) and
-    /// committed, as `try_reserve` and [`SharedWriteBuf::finish`] would.
+    /// [`try_reserve`](Self::try_reserve) and a commit take it twice. Other
+    /// writers wait for the copy: where several threads write long
+    /// messages, reserving lets each copy outside the lock, at once.
     ///
     /// # Errors
     ///
@@ -578,21 +573,11 @@ impl SharedWriter {
     }
 
     /// Writes a message (`header`, then `message`; their length checked
-    /// against the buffer size) without waiting: in one lock section up to
-    /// [`WRITE_IN_LOCK`] bytes, else through a reservation.
+    /// against the buffer size) in one lock section, without waiting.
     #[inline]
     fn put(&self, header: Option<[u8; HEADER_LEN]>, message: &[u8]) -> Result<(), WriteError> {
         let head = if header.is_some() { HEADER_LEN } else { 0 };
         let len = head + message.len();
-        if len > WRITE_IN_LOCK {
-            let taken = self.inner.try_take(len)?;
-            let mut buf = match header {
-                Some(header) => self.reserved_frame(taken, header, message.len()),
-                None => self.reserved(taken, 0, len),
-            };
-            buf.copy_from_slice(message);
-            return Ok(());
-        }
         let mut old = None;
         let written = self.inner.with(|s| {
             let taken = s.take(&self.inner.pool, len, &mut old)?;
