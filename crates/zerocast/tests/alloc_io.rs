@@ -63,13 +63,19 @@ fn no_allocs_after_warm_up(mut run: impl FnMut(u64)) {
     assert_eq!(stats, AllocStats::ZERO);
 }
 
-/// Runs `op` until it succeeds, calling `drain` (the flusher's turn) each
-/// time it reports the flusher behind or no buffer free.
-fn retrying<T>(mut op: impl FnMut() -> Result<T, WriteError>, mut drain: impl FnMut()) -> T {
+/// Runs `op` until it succeeds, letting `flusher` write to `sink` each time
+/// it reports the flusher behind or no buffer free.
+fn retrying<T>(
+    mut op: impl FnMut() -> Result<T, WriteError>,
+    flusher: &mut WriteFlusher,
+    sink: &mut CountingSink,
+) -> T {
     loop {
         match op() {
             Ok(done) => return done,
-            Err(WriteError::Backlog | WriteError::Exhausted) => drain(),
+            Err(WriteError::Backlog | WriteError::Exhausted) => {
+                flusher.try_write_to(sink).unwrap();
+            }
             Err(e) => panic!("{e}"),
         }
     }
@@ -239,9 +245,8 @@ fn batched_writes_frames_and_flushes_allocate_nothing() {
                         batch.try_write_frame(&payload[..len])
                     }
                 },
-                || {
-                    flusher.try_write_to(&mut sink).unwrap();
-                },
+                &mut flusher,
+                &mut sink,
             );
             if i % 100 == 0 {
                 while batch.try_flush() == Err(WriteError::Backlog) {
@@ -337,12 +342,7 @@ fn shared_writer_reserve_commit_flush_and_waits_allocate_nothing() {
         for i in 0..n {
             let len = 8 + (i % 100) as usize;
             // Two handles' reservations interleaved in one buffer.
-            let mut first = retrying(
-                || writer.try_reserve_frame(len),
-                || {
-                    flusher.try_write_to(&mut sink).unwrap();
-                },
-            );
+            let mut first = retrying(|| writer.try_reserve_frame(len), &mut flusher, &mut sink);
             first[0] = i as u8;
             if i % 16 == 0 {
                 // Sealed with `first` outstanding: a task waits on the
@@ -368,21 +368,11 @@ fn shared_writer_reserve_commit_flush_and_waits_allocate_nothing() {
                 buf.fill(i as u8);
             } else {
                 drop(first); // commits
-                let mut second = retrying(
-                    || twin.try_reserve(len),
-                    || {
-                        flusher.try_write_to(&mut sink).unwrap();
-                    },
-                );
+                let mut second = retrying(|| twin.try_reserve(len), &mut flusher, &mut sink);
                 second.fill(1);
             }
             if i % 8 == 0 || i + 1 == n {
-                retrying(
-                    || writer.try_flush(),
-                    || {
-                        flusher.try_write_to(&mut sink).unwrap();
-                    },
-                );
+                retrying(|| writer.try_flush(), &mut flusher, &mut sink);
             }
         }
         flusher.try_write_to(&mut sink).unwrap();
@@ -405,13 +395,11 @@ fn shared_writer_one_step_writes_and_their_waits_allocate_nothing() {
     let mut cx = Context::from_waker(&waker);
     let mut run = |n: u64| {
         for i in 0..n {
-            let drain = || {
-                flusher.try_write_to(&mut sink).unwrap();
-            };
+            let (f, k) = (&mut flusher, &mut sink);
             match i % 3 {
-                0 => retrying(|| writer.try_write(&short), drain),
-                1 => retrying(|| writer.try_write_frame(&short), drain),
-                _ => retrying(|| writer.try_write(&long), drain),
+                0 => retrying(|| writer.try_write(&short), f, k),
+                1 => retrying(|| writer.try_write_frame(&short), f, k),
+                _ => retrying(|| writer.try_write(&long), f, k),
             }
             if i % 32 == 0 {
                 // Both buffers taken (one with the flusher, one full): the
@@ -426,12 +414,7 @@ fn shared_writer_one_step_writes_and_their_waits_allocate_nothing() {
                 }
             }
         }
-        retrying(
-            || writer.try_flush(),
-            || {
-                flusher.try_write_to(&mut sink).unwrap();
-            },
-        );
+        retrying(|| writer.try_flush(), &mut flusher, &mut sink);
         flusher.try_write_to(&mut sink).unwrap();
     };
     no_allocs_after_warm_up(&mut run);

@@ -27,7 +27,8 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use zerocast::io::{Framer, WriteFlusher};
+use common::{tag_frame, tagged_frames_in_order};
+use zerocast::io::WriteFlusher;
 use zerocast::pool::BufferPool;
 use zerocast::{multicast, spsc, Closed};
 use zerocast_alloc::NoAllocExt;
@@ -105,9 +106,11 @@ fn tasks(guard: bool, results: &Arc<Results>) -> Vec<Task> {
         let writer = writer.clone();
         all.push(task(guard, "executors::write", async move {
             for seq in 0..FRAMES {
-                let mut frame = writer.reserve_frame(frame_len(seq)).await.unwrap();
-                frame[..8].copy_from_slice(&(w << 56 | seq).to_le_bytes());
-                frame[8..].fill(seq as u8 ^ w as u8);
+                tag_frame(
+                    w,
+                    seq,
+                    &mut writer.reserve_frame(frame_len(seq)).await.unwrap(),
+                );
             }
             writer.flush().await.unwrap();
         }));
@@ -140,28 +143,7 @@ fn check(results: &Results) {
         assert_eq!(sum.load(Ordering::Relaxed), ROUNDS * (ROUNDS - 1) / 2);
     }
     let wire = results.wire.lock().unwrap();
-    let mut framer = Framer::new(BufferPool::new(1 << 16, 4).register(), 1024);
-    let mut next = [0u64; WRITERS as usize];
-    let mut rest = &wire[..];
-    while !rest.is_empty() {
-        let staging = framer.try_write_buf().unwrap();
-        let n = staging.len().min(rest.len());
-        staging[..n].copy_from_slice(&rest[..n]);
-        framer.commit(n).unwrap();
-        rest = &rest[n..];
-        while let Some(p) = framer.next_frame().unwrap() {
-            let tag = u64::from_le_bytes(p[..8].try_into().unwrap());
-            let (w, seq) = ((tag >> 56) as usize, tag & ((1 << 56) - 1));
-            assert_eq!(
-                seq, next[w],
-                "writer {w}: a frame lost, repeated or reordered"
-            );
-            assert_eq!(p.len(), frame_len(seq), "torn");
-            assert!(p[8..].iter().all(|&b| b == seq as u8 ^ w as u8), "torn");
-            next[w] += 1;
-        }
-    }
-    framer.finish().unwrap();
+    let next = tagged_frames_in_order(&wire, WRITERS as usize, frame_len);
     assert_eq!(next, [FRAMES; WRITERS as usize], "every frame arrived");
 }
 

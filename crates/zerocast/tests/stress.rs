@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Dropping, Value};
+use common::{tag_frame, tagged_frames_in_order, Dropping, Value};
 use zerocast::pool::{SlabError, SlabPool};
 use zerocast::{broadcast, mailbox, multicast, spsc, watch, Closed, RecvError};
 
@@ -415,7 +415,7 @@ enum Writers {
 /// one `SharedWriter` they all pack into (see [`Writers`]); the flusher's
 /// output, framed back, holds each thread's frames whole, in its order.
 fn writer_threads_through_one_flusher(how: Writers) {
-    use zerocast::io::{Framer, WriteFlusher};
+    use zerocast::io::WriteFlusher;
     use zerocast::pool::BufferPool;
 
     const WRITERS: u64 = 4;
@@ -426,15 +426,12 @@ fn writer_threads_through_one_flusher(how: Writers) {
     if let Some(one) = &one {
         one.flush_at(1024);
     }
+    let len = |seq: u64| 16 + (seq % 48) as usize;
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let (pool, queue, one) = (pool.clone(), queue.clone(), one.clone());
             std::thread::spawn(move || {
-                let frame = |seq: u64, bytes: &mut [u8]| {
-                    bytes[..8].copy_from_slice(&(w << 56 | seq).to_le_bytes());
-                    bytes[8..].fill(seq as u8 ^ w as u8);
-                };
-                let len = |seq: u64| 16 + (seq % 48) as usize;
+                let frame = |seq: u64, bytes: &mut [u8]| tag_frame(w, seq, bytes);
                 futures_executor::block_on(async {
                     if let Some(one) = one {
                         let mut bytes = [0u8; 64];
@@ -468,28 +465,7 @@ fn writer_threads_through_one_flusher(how: Writers) {
         w.join().unwrap();
     }
     // Frame it back: each writer's messages whole, in its order.
-    let mut framer = Framer::new(BufferPool::new(1 << 16, 4).register(), 1 << 15);
-    let mut next = [0u64; WRITERS as usize];
-    let mut rest = &wire[..];
-    while !rest.is_empty() {
-        let staging = framer.try_write_buf().unwrap();
-        let n = staging.len().min(rest.len());
-        staging[..n].copy_from_slice(&rest[..n]);
-        framer.commit(n).unwrap();
-        rest = &rest[n..];
-        while let Some(p) = framer.next_frame().unwrap() {
-            let tag = u64::from_le_bytes(p[..8].try_into().unwrap());
-            let (w, seq) = (tag >> 56, tag & ((1 << 56) - 1));
-            assert_eq!(
-                seq, next[w as usize],
-                "writer {w}: lost, repeated or reordered"
-            );
-            assert_eq!(p.len(), 16 + (seq % 48) as usize, "torn");
-            assert!(p[8..].iter().all(|&b| b == seq as u8 ^ w as u8), "torn");
-            next[w as usize] += 1;
-        }
-    }
-    framer.finish().unwrap();
+    let next = tagged_frames_in_order(&wire, WRITERS as usize, len);
     assert_eq!(next, [EACH; WRITERS as usize]);
     assert_eq!(pool.stats().shared_free, 64, "every buffer came back");
 }

@@ -44,26 +44,7 @@ fn segments_handed_over_across_threads_arrive_in_order_then_close() {
 /// waker, and every message reaches the flusher once, whole.
 #[test]
 fn a_shared_writer_across_threads_hands_every_message_over_once() {
-    ::loom::model(|| {
-        let pool = BufferPool::builder(2, 2).cache(1).build();
-        let (mut flusher, queue) = WriteFlusher::new(1, 1);
-        let writer = queue.shared_writer(&pool).unwrap();
-        drop(queue);
-        let twin = writer.clone();
-        let other = thread::spawn(move || {
-            block_on(twin.reserve(2)).unwrap().copy_from_slice(b"bb");
-            block_on(twin.flush()).unwrap();
-        });
-        block_on(writer.reserve(2)).unwrap().copy_from_slice(b"aa");
-        drop(writer);
-        let mut seen = Vec::new();
-        while block_on(core::future::poll_fn(|cx| flusher.poll_ready(cx))).is_ok() {
-            flusher.drain(|bytes| seen.extend_from_slice(bytes));
-        }
-        other.join().unwrap();
-        assert!(seen == b"aabb" || seen == b"bbaa", "{seen:?}");
-        assert_eq!(pool.stats().shared_free, 2, "every buffer came back");
-    });
+    two_threads_share_a_writer(false);
 }
 
 /// As the model above, with each message written in one step
@@ -72,17 +53,30 @@ fn a_shared_writer_across_threads_hands_every_message_over_once() {
 /// and for the flusher's ring as it must.
 #[test]
 fn one_step_writes_across_threads_arrive_once_each() {
-    ::loom::model(|| {
+    two_threads_share_a_writer(true);
+}
+
+/// The body of the two models above: each thread writes its two bytes by
+/// reserving them or (`one_step`) by `write`.
+fn two_threads_share_a_writer(one_step: bool) {
+    ::loom::model(move || {
         let pool = BufferPool::builder(2, 2).cache(1).build();
         let (mut flusher, queue) = WriteFlusher::new(1, 1);
         let writer = queue.shared_writer(&pool).unwrap();
         drop(queue);
         let twin = writer.clone();
+        let put = move |writer: &SharedWriter, bytes: &'static [u8]| {
+            if one_step {
+                block_on(writer.write(bytes)).unwrap();
+            } else {
+                block_on(writer.reserve(2)).unwrap().copy_from_slice(bytes);
+            }
+        };
         let other = thread::spawn(move || {
-            block_on(twin.write(b"bb")).unwrap();
+            put(&twin, b"bb");
             block_on(twin.flush()).unwrap();
         });
-        block_on(writer.write(b"aa")).unwrap();
+        put(&writer, b"aa");
         drop(writer);
         let mut seen = Vec::new();
         while block_on(core::future::poll_fn(|cx| flusher.poll_ready(cx))).is_ok() {
