@@ -67,9 +67,11 @@ use crate::wait::WaitCell;
 /// panic.
 ///
 /// Reserving takes a spin lock for a few instructions, and so does
-/// committing; a [`Writer`](super::Writer) per thread touches no shared
-/// state per message and is the faster choice where each thread's messages
-/// may go in buffers of their own. **Flush cadence** is as for `Writer`:
+/// committing; [`try_write`](Self::try_write) takes it once per message,
+/// and copies the message while it holds it. A [`Writer`](super::Writer)
+/// per thread touches no shared state per message and is the faster choice
+/// where each thread's messages may go in buffers of their own. **Flush
+/// cadence** is as for `Writer`:
 /// explicit ([`flush`](Self::flush)), by size
 /// ([`flush_at`](Self::flush_at)) or on a timer that calls `flush`.
 ///
