@@ -105,8 +105,24 @@ pub fn default_mode() -> Mode {
 ///
 /// # Examples
 ///
+/// A check that holds in every build: a guarded allocation is reported
+/// exactly where guards enforce.
+///
 /// ```
-/// assert_eq!(zerocast_alloc::ENFORCING, cfg!(debug_assertions) || cfg!(feature = "enforce"));
+/// use zerocast_alloc::{GuardOptions, GuardedAlloc, Mode};
+///
+/// #[global_allocator]
+/// static GLOBAL: GuardedAlloc = GuardedAlloc::system();
+///
+/// fn main() {
+///     let before = zerocast_alloc::violation_count();
+///     {
+///         let _hot = GuardOptions::new().mode(Mode::Count).enter("tick");
+///         std::hint::black_box(Box::new(1u8));
+///     }
+///     let reported = zerocast_alloc::violation_count() > before;
+///     assert_eq!(reported, zerocast_alloc::ENFORCING);
+/// }
 /// ```
 pub const ENFORCING: bool = cfg!(any(debug_assertions, feature = "enforce"));
 
